@@ -1,0 +1,153 @@
+//! The command line. Owns argument parsing, output formats and exit codes; every command is a
+//! thin layer over the library. Exit codes: 0 success, 1 error, 2 usage, 3 an audit finished
+//! but some plugin failed.
+
+mod audit_cmd;
+mod output;
+mod plugin_cmd;
+mod plugins_cmd;
+mod run_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "simian", version, about = "Watch AWS configuration and judge it with sandboxed plugins")]
+pub struct Cli {
+    /// Log filter (tracing EnvFilter syntax), e.g. `info` or `simian=debug`.
+    #[arg(long, global = true, env = "SIMIAN_LOG")]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Start the long-running host: load plugins, hot-reload them, answer `simian plugins` and
+    /// `simian audit` on the control socket.
+    Run {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// List plugins with their status and counters (from the running host if there is one).
+    Plugins {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Run every matching auditor over item documents and print the issues.
+    Audit {
+        /// A file with one item, a JSON array, or {"items": [...]}; `-` for standard input.
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Create, build and check plugins.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum PluginCommand {
+    /// Write a new plugin crate from the SDK template.
+    New {
+        /// Plugin id: lowercase letters, digits and dashes.
+        name: String,
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// Directory to create (default: ./<name>).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Path to the simian-sdk crate (default: the SDK this simian was built with).
+        #[arg(long, env = "SIMIAN_SDK_PATH")]
+        sdk: Option<PathBuf>,
+    },
+    /// Build a plugin crate for wasm32-wasip2 and place <id>.wasm and plugin.toml in DIR.
+    Build {
+        crate_dir: PathBuf,
+        /// Output directory (default: <crate-dir>/dist).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Validate a plugin file and print what it says about itself and what it needs.
+    Check {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum KindArg {
+    Auditor,
+    Notifier,
+}
+
+fn init_logging(filter: Option<&str>, default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter.unwrap_or(default))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_log = match cli.command {
+        Command::Run { .. } => "info",
+        _ => "warn",
+    };
+    init_logging(cli.log.as_deref(), default_log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Run { config } => run_cmd::run(config.as_deref()).await,
+            Command::Plugins { config, format } => plugins_cmd::run(config.as_deref(), format).await,
+            Command::Audit {
+                item,
+                config,
+                format,
+            } => audit_cmd::run(&item, config.as_deref(), format).await,
+            Command::Plugin(PluginCommand::New {
+                name,
+                kind,
+                dir,
+                sdk,
+            }) => plugin_cmd::new(&name, kind, dir, sdk),
+            Command::Plugin(PluginCommand::Build { crate_dir, out }) => {
+                plugin_cmd::build(&crate_dir, out).await
+            }
+            Command::Plugin(PluginCommand::Check { file, format }) => {
+                plugin_cmd::check(&file, format).await
+            }
+        }
+    });
+    // Don't wait for plugin calls abandoned by a timeout.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,389 @@
+//! `simian plugin new|build|check`: the plugin author's loop.
+
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use super::{Format, KindArg};
+use crate::config::Config;
+use crate::plugin::loaded::{self, Counters, LoadRequest, PluginFiles, summarize_imports};
+use crate::plugin::manifest::{MANIFEST_FILE, Manifest, PluginKind, is_plugin_id};
+use crate::services::HostServices;
+use crate::services::items::MemoryItems;
+
+const T_CARGO: &str = include_str!("../../../sdk/template/Cargo.toml.tmpl");
+const T_README: &str = include_str!("../../../sdk/template/README.md.tmpl");
+const T_AUDITOR_LIB: &str = include_str!("../../../sdk/template/auditor/lib.rs.tmpl");
+const T_AUDITOR_MANIFEST: &str = include_str!("../../../sdk/template/plugin.toml.tmpl");
+const T_NOTIFIER_LIB: &str = include_str!("../../../sdk/template/notifier/lib.rs.tmpl");
+const T_NOTIFIER_MANIFEST: &str = include_str!("../../../sdk/template/notifier/plugin.toml.tmpl");
+
+/// The SDK this binary was built from, when it is still there.
+fn default_sdk() -> Option<PathBuf> {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
+    std::fs::canonicalize(built).ok()
+}
+
+fn camel(id: &str) -> String {
+    id.split('-')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let mut c = p.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+pub fn new(name: &str, kind: KindArg, dir: Option<PathBuf>, sdk: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    if !is_plugin_id(name) {
+        bail!("plugin name `{name}` must be lowercase letters, digits and dashes, starting with a letter");
+    }
+    let dir = dir.unwrap_or_else(|| PathBuf::from(name));
+    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        bail!("{} already exists and is not empty", dir.display());
+    }
+    let sdk_dependency = match sdk.or_else(default_sdk) {
+        Some(path) => {
+            let path = std::fs::canonicalize(&path)
+                .with_context(|| format!("SDK path {} does not exist", path.display()))?;
+            if !path.join("Cargo.toml").exists() {
+                bail!("{} is not the simian-sdk crate (no Cargo.toml)", path.display());
+            }
+            format!("simian-sdk = {{ path = {:?} }}", path.display().to_string())
+        }
+        None => format!("simian-sdk = \"{}\"", env!("CARGO_PKG_VERSION")),
+    };
+    let fill = |t: &str| {
+        t.replace("{{id}}", name)
+            .replace("{{crate_name}}", &format!("simian-plugin-{name}"))
+            .replace("{{struct_name}}", &camel(name))
+            .replace("{{sdk_dependency}}", &sdk_dependency)
+    };
+    let (lib, manifest) = match kind {
+        KindArg::Auditor => (T_AUDITOR_LIB, T_AUDITOR_MANIFEST),
+        KindArg::Notifier => (T_NOTIFIER_LIB, T_NOTIFIER_MANIFEST),
+    };
+    std::fs::create_dir_all(dir.join("src"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let files = [
+        ("Cargo.toml", fill(T_CARGO)),
+        ("src/lib.rs", fill(lib)),
+        (MANIFEST_FILE, fill(manifest)),
+        ("README.md", fill(T_README)),
+        (".gitignore", "/target\n/dist\n".to_string()),
+    ];
+    for (file, text) in files {
+        let path = dir.join(file);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!(
+        "created {} plugin `{name}` in {}\nnext: cd {} && cargo test && simian plugin build .",
+        match kind {
+            KindArg::Auditor => "auditor",
+            KindArg::Notifier => "notifier",
+        },
+        dir.display(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write via a temporary name and rename, so a watching host never reads half a file.
+fn place(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("output path has no file name")?;
+    let tmp = path.with_file_name(format!(".{name}.tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+pub async fn build(crate_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let manifest_path = crate_dir.join(MANIFEST_FILE);
+    let manifest = Manifest::load(&manifest_path)?;
+    let cargo_toml = std::fs::canonicalize(crate_dir.join("Cargo.toml"))
+        .with_context(|| format!("{} has no Cargo.toml", crate_dir.display()))?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = tokio::process::Command::new(&cargo)
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--message-format", "json-render-diagnostics", "--manifest-path"])
+        .arg(&cargo_toml)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .await
+        .with_context(|| format!("cannot run {cargo}"))?;
+    if !output.status.success() {
+        bail!(
+            "cargo build failed for {} (is the target installed? `rustup target add wasm32-wasip2`)",
+            crate_dir.display()
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut artifact = None;
+    for line in stdout.lines() {
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        if msg["reason"] != "compiler-artifact" {
+            continue;
+        }
+        let same_crate = msg["manifest_path"]
+            .as_str()
+            .is_some_and(|p| Path::new(p) == cargo_toml);
+        let cdylib = msg["target"]["kind"]
+            .as_array()
+            .is_some_and(|k| k.iter().any(|k| k == "cdylib"));
+        if same_crate && cdylib
+            && let Some(files) = msg["filenames"].as_array()
+        {
+            artifact = files
+                .iter()
+                .filter_map(|f| f.as_str())
+                .find(|f| f.ends_with(".wasm"))
+                .map(PathBuf::from);
+        }
+    }
+    let artifact = artifact.with_context(|| {
+        format!(
+            "cargo built no .wasm for {}: is [lib] crate-type = [\"cdylib\", …] set?",
+            cargo_toml.display()
+        )
+    })?;
+    let out = out.unwrap_or_else(|| crate_dir.join("dist"));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let wasm = std::fs::read(&artifact).with_context(|| format!("cannot read {}", artifact.display()))?;
+    let wasm_out = out.join(manifest.wasm_file());
+    // The component first: a host that sees the new manifest then finds the matching code.
+    place(&wasm_out, &wasm)?;
+    let manifest_text = std::fs::read(&manifest_path)?;
+    place(&out.join(MANIFEST_FILE), &manifest_text)?;
+    println!("built {} ({} bytes)", wasm_out.display(), wasm.len());
+    check(&wasm_out, Format::Table).await
+}
+
+#[derive(Serialize)]
+struct CheckReport {
+    file: PathBuf,
+    valid: bool,
+    problems: Vec<String>,
+    contract: Option<String>,
+    kind: Option<PluginKind>,
+    describe: Option<crate::plugin::PluginInfo>,
+    imports: Vec<String>,
+    capabilities_needed: Vec<String>,
+    manifest: Option<PathBuf>,
+}
+
+pub async fn check(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let dir = file.parent().unwrap_or(Path::new("."));
+    let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
+    let config = Arc::new(Config::parse(
+        &format!("data_dir = {:?}", scratch.path().display().to_string()),
+        None,
+    )?);
+    let engine = Arc::new(crate::plugin::engine::PluginEngine::new(
+        crate::plugin::engine::EngineOptions {
+            max_instances: 4,
+            max_memory_bytes: config.plugins.max_memory_mib as usize * 1024 * 1024,
+            cache_dir: None,
+        },
+    )?);
+    let mut report = CheckReport {
+        file: file.to_path_buf(),
+        valid: false,
+        problems: Vec::new(),
+        contract: None,
+        kind: None,
+        describe: None,
+        imports: Vec::new(),
+        capabilities_needed: Vec::new(),
+        manifest: None,
+    };
+    let component = {
+        let engine = engine.clone();
+        let bytes = bytes.clone();
+        tokio::task::spawn_blocking(move || engine.compile(&bytes)).await?
+    };
+    match component {
+        Err(e) => report.problems.push(format!("{}: {e}", file.display())),
+        Ok((component, _)) => {
+            let summary = summarize_imports(&engine.engine, &component);
+            report.imports = summary.imports.clone();
+            report.capabilities_needed = summary.capabilities.iter().map(|c| c.to_string()).collect();
+            report.contract = summary.contract.clone();
+            for u in &summary.undeclared {
+                report.problems.push(format!(
+                    "imports `{u}`, which is neither part of the simian:plugin contract nor WASI"
+                ));
+            }
+            let kind = if summary.exports.iter().any(|e| e == "audit") {
+                Some(PluginKind::Auditor)
+            } else if summary.exports.iter().any(|e| e == "notify") {
+                Some(PluginKind::Notifier)
+            } else {
+                report.problems.push(format!(
+                    "exports neither the auditor nor the notifier world (exports: {})",
+                    summary.exports.join(", ")
+                ));
+                None
+            };
+            report.kind = kind;
+            let manifest_path = dir.join(MANIFEST_FILE);
+            let beside = Manifest::load(&manifest_path)
+                .ok()
+                .filter(|m| dir.join(m.wasm_file()) == file);
+            if let (Some(kind), true) = (kind, summary.undeclared.is_empty()) {
+                // Describe through a manifest: the one beside the file, or a provisional one.
+                let manifest = match &beside {
+                    Some(m) => {
+                        report.manifest = Some(manifest_path.clone());
+                        m.clone()
+                    }
+                    None => provisional_manifest(kind, summary.contract.as_deref(), file),
+                };
+                let files = PluginFiles {
+                    dir: dir.to_path_buf(),
+                    wasm_path: file.to_path_buf(),
+                    wasm: bytes,
+                    content_hash: String::new(),
+                    manifest: manifest.clone(),
+                };
+                let services = Arc::new(
+                    HostServices::from_config(&config, Arc::new(MemoryItems::default()))
+                        .map_err(|e| anyhow::anyhow!("{e}"))?,
+                );
+                let operator = config.operator(&manifest.id);
+                match loaded::load(
+                    &engine,
+                    LoadRequest {
+                        files,
+                        operator: &operator,
+                        defaults: &config.plugins,
+                        services,
+                        counters: Arc::new(Counters::default()),
+                        generation: 1,
+                        inspect_only: true,
+                    },
+                )
+                .await
+                {
+                    Ok(plugin) => {
+                        if beside.is_some() {
+                            report.problems.extend(manifest_problems(&manifest, &plugin, &summary.capabilities));
+                        }
+                        report.describe = Some(plugin.info.clone());
+                    }
+                    Err(e) => report.problems.push(e.to_string()),
+                }
+            }
+        }
+    }
+    report.valid = report.problems.is_empty();
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Table => print!("{}", render_check(&report)),
+    }
+    Ok(if report.valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn provisional_manifest(kind: PluginKind, contract: Option<&str>, file: &Path) -> Manifest {
+    Manifest {
+        id: "unchecked".into(),
+        version: "0".into(),
+        kind,
+        contract: contract.unwrap_or("0.1.0").into(),
+        description: String::new(),
+        resource_types: Vec::new(),
+        wasm: file.file_name().and_then(|n| n.to_str()).map(String::from),
+        capabilities: Default::default(),
+        limits: Default::default(),
+    }
+}
+
+fn manifest_problems(
+    m: &Manifest,
+    plugin: &crate::plugin::LoadedPlugin,
+    needed: &[crate::plugin::grants::Capability],
+) -> Vec<String> {
+    use crate::plugin::grants::Capability;
+    let info = &plugin.info;
+    let mut problems = Vec::new();
+    let mut differ = |field: &str, a: String, b: String| {
+        if a != b {
+            problems.push(format!("plugin.toml says {field} = {a} but describe() says {b}"));
+        }
+    };
+    differ("id", m.id.clone(), info.id.clone());
+    differ("version", m.version.clone(), info.version.clone());
+    differ("kind", m.kind.to_string(), info.kind.to_string());
+    let mut a = m.resource_types.clone();
+    let mut b = info.resource_types.clone();
+    a.sort();
+    b.sort();
+    differ("resource_types", format!("{a:?}"), format!("{b:?}"));
+    for cap in needed {
+        let declared = match cap {
+            Capability::Accounts => m.capabilities.accounts,
+            Capability::Items => m.capabilities.items.is_some(),
+            Capability::Http => m.capabilities.http.is_some(),
+            Capability::Mail => m.capabilities.mail.is_some(),
+        };
+        if !declared {
+            problems.push(format!(
+                "imports capability `{cap}` but plugin.toml does not declare it under [capabilities]"
+            ));
+        }
+    }
+    problems
+}
+
+fn render_check(r: &CheckReport) -> String {
+    let mut out = format!(
+        "{}: {}\n",
+        r.file.display(),
+        if r.valid { "valid" } else { "INVALID" }
+    );
+    if let Some(d) = &r.describe {
+        out.push_str(&format!(
+            "  plugin:       {} {} ({})\n  description:  {}\n  resources:    {}\n",
+            d.id,
+            d.version,
+            d.kind,
+            d.description,
+            d.resource_types.join(", ")
+        ));
+        for c in &d.checks {
+            out.push_str(&format!("  check:        {} \"{}\" score {}\n", c.id, c.title, c.score));
+        }
+    }
+    if let Some(c) = &r.contract {
+        out.push_str(&format!("  contract:     simian:plugin@{c}\n"));
+    }
+    out.push_str(&format!(
+        "  capabilities: {}\n",
+        if r.capabilities_needed.is_empty() {
+            "none".to_string()
+        } else {
+            r.capabilities_needed.join(", ")
+        }
+    ));
+    out.push_str(&format!("  imports:      {}\n", r.imports.len()));
+    for i in &r.imports {
+        out.push_str(&format!("    {i}\n"));
+    }
+    for p in &r.problems {
+        out.push_str(&format!("  problem: {p}\n"));
+    }
+    out
+}

@@ -1,0 +1,84 @@
+//! `simian plugins`: what is loaded, from the running host when there is one.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::Format;
+use super::output::table;
+use crate::config::Config;
+use crate::control::{self, Request};
+use crate::services::HostServices;
+use crate::services::items::MemoryItems;
+
+pub async fn run(config: Option<&Path>, format: Format) -> anyhow::Result<ExitCode> {
+    let config = Arc::new(Config::discover(config)?);
+    let listing = match control::request(&config.control_socket(), &Request::Plugins).await? {
+        Some(answer) => answer,
+        None => {
+            let services = Arc::new(
+                HostServices::from_config(&config, Arc::new(MemoryItems::default()))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            );
+            let set = crate::plugin::plugin_set(config.clone(), services)?;
+            set.scan().await;
+            serde_json::json!({
+                "source": "local",
+                "set_generation": set.set_generation(),
+                "plugins": set.statuses().await,
+            })
+        }
+    };
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&listing)?),
+        Format::Table => print!("{}", render(&listing)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(listing: &serde_json::Value) -> String {
+    let empty = Vec::new();
+    let plugins = listing["plugins"].as_array().unwrap_or(&empty);
+    let s = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => "-".to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let rows: Vec<Vec<String>> = plugins
+        .iter()
+        .map(|p| {
+            let c = &p["counters"];
+            vec![
+                s(&p["id"]),
+                s(&p["version"]),
+                s(&p["kind"]),
+                s(&p["generation"]),
+                s(&p["status"]),
+                s(&c["calls"]),
+                c["total_time_ms"]
+                    .as_f64()
+                    .map_or("-".into(), |t| format!("{t:.1}")),
+                s(&c["traps"]),
+                s(&c["timeouts"]),
+                c["peak_memory_bytes"]
+                    .as_u64()
+                    .map_or("-".into(), |b| format!("{:.1}", b as f64 / 1048576.0)),
+                s(&p["last_error"]),
+            ]
+        })
+        .collect();
+    let mut out = table(
+        &[
+            "ID", "VERSION", "KIND", "GEN", "STATUS", "CALLS", "TIME_MS", "TRAPS", "TIMEOUTS",
+            "PEAK_MIB", "LAST_ERROR",
+        ],
+        &rows,
+    );
+    out.push_str(&format!(
+        "({} plugin{}, from {})\n",
+        rows.len(),
+        if rows.len() == 1 { "" } else { "s" },
+        s(&listing["source"])
+    ));
+    out
+}

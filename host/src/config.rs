@@ -1,0 +1,477 @@
+//! The operator's configuration file (`simian.toml`).
+//!
+//! Owns parsing and validating the file into typed settings, resolving relative paths against
+//! the file's directory. It must never act on the settings (no I/O beyond reading the file):
+//! every other module receives an already validated `Config`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid config file {path}: field `{field}`: {message}")]
+    Field {
+        path: PathBuf,
+        field: String,
+        message: String,
+    },
+}
+
+/// The whole configuration, with defaults filled in and paths made absolute.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the file came from (None: built-in defaults).
+    pub source: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub storage: StorageConfig,
+    pub plugins: PluginsConfig,
+    pub accounts: Vec<AccountConfig>,
+    pub networks: Vec<NetworkConfig>,
+    pub smtp: Option<SmtpConfig>,
+    /// Per-plugin operator settings, grants and limits, keyed by plugin id.
+    pub plugin: BTreeMap<String, PluginOperatorConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    plugins: RawPlugins,
+    #[serde(default)]
+    accounts: Vec<AccountConfig>,
+    #[serde(default)]
+    networks: Vec<RawNetwork>,
+    smtp: Option<SmtpConfig>,
+    #[serde(default)]
+    plugin: BTreeMap<String, PluginOperatorConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StorageConfig {
+    /// `sqlite://…` (default: a file in the data directory) or `postgres://…`.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlugins {
+    dir: Option<PathBuf>,
+    memory_mib: Option<u32>,
+    max_memory_mib: Option<u32>,
+    timeout_ms: Option<u64>,
+    max_instances: Option<u32>,
+    batch_size: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PluginsConfig {
+    pub dir: PathBuf,
+    /// Default memory cap per plugin instance.
+    pub memory_mib: u32,
+    /// Ceiling for any per-plugin memory setting; also sizes the pooling allocator's slots.
+    pub max_memory_mib: u32,
+    /// Default wall-clock budget of one call into a plugin.
+    pub timeout_ms: u64,
+    /// Live plugin instances at once, across all plugins.
+    pub max_instances: u32,
+    /// Items handed to an auditor per call.
+    pub batch_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub third_party: bool,
+    #[serde(default = "yes")]
+    pub active: bool,
+    pub role_arn: Option<String>,
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    /// S3 canonical user id of the account, for classifying ACL grantees.
+    pub canonical_id: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetwork {
+    name: String,
+    cidr: String,
+    account: Option<String>,
+}
+
+/// A network treated as ours (or, with `account`, as that account's).
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    pub name: String,
+    pub cidr: ipnet::IpNet,
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    #[serde(default = "smtp_port")]
+    pub port: u16,
+    pub from: String,
+    pub username: Option<String>,
+    /// Name of an environment variable holding the password (kept out of the file).
+    pub password_env: Option<String>,
+    #[serde(default)]
+    pub tls: SmtpTls,
+    #[serde(default = "smtp_timeout")]
+    pub timeout_ms: u64,
+}
+
+fn smtp_port() -> u16 {
+    25
+}
+fn smtp_timeout() -> u64 {
+    10_000
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP: only for a relay on loopback or a trusted network.
+    None,
+    #[default]
+    Starttls,
+    /// Implicit TLS (SMTPS, usually port 465).
+    Tls,
+}
+
+/// What the operator says about one plugin.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginOperatorConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Values the plugin reads through the `settings` interface.
+    #[serde(default)]
+    pub settings: toml::Table,
+    #[serde(default)]
+    pub grants: GrantsConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+/// Capabilities the operator grants one plugin; the plugin gets the intersection of these and
+/// what its manifest asks for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantsConfig {
+    #[serde(default)]
+    pub accounts: bool,
+    pub items: Option<ItemsGrant>,
+    pub http: Option<HttpGrant>,
+    pub mail: Option<MailGrant>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ItemsGrant {
+    /// Resource types the plugin may read; `*` for all.
+    pub resource_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpGrant {
+    /// `scheme://host[:port]` origins.
+    pub origins: Vec<String>,
+    /// Loopback, link-local, private or unspecified ranges the plugin may still reach; refused
+    /// unless listed here.
+    #[serde(default)]
+    pub private_networks: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MailGrant {
+    /// Addresses, or `@domain` for a whole domain.
+    pub recipients: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub memory_mib: Option<u32>,
+    pub timeout_ms: Option<u64>,
+}
+
+impl Config {
+    /// Load from a file; relative paths in it are taken from the file's directory.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, Some(path))
+    }
+
+    /// Where to look when no `--config` is given: `$SIMIAN_CONFIG`, else `./simian.toml` if it
+    /// exists, else built-in defaults.
+    pub fn discover(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        if let Some(path) = explicit {
+            return Self::load(path);
+        }
+        if let Some(path) = std::env::var_os("SIMIAN_CONFIG") {
+            return Self::load(Path::new(&path));
+        }
+        let local = Path::new("simian.toml");
+        if local.exists() {
+            return Self::load(local);
+        }
+        Self::parse("", None)
+    }
+
+    pub fn parse(text: &str, path: Option<&Path>) -> Result<Config, ConfigError> {
+        let shown = path
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("<defaults>"));
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?;
+        let field = |field: &str, message: String| ConfigError::Field {
+            path: shown.clone(),
+            field: field.to_string(),
+            message,
+        };
+        let base = match path.and_then(Path::parent) {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        };
+        let base = std::fs::canonicalize(&base).unwrap_or(base);
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+
+        let data_dir = match raw.data_dir {
+            Some(dir) => resolve(dir),
+            None => default_data_dir(),
+        };
+        let storage = StorageConfig {
+            url: match raw.storage.url {
+                Some(url) => {
+                    if !(url.starts_with("sqlite:") || url.starts_with("postgres://")
+                        || url.starts_with("postgresql://"))
+                    {
+                        return Err(field(
+                            "storage.url",
+                            format!("`{url}` is neither sqlite:… nor postgres://…"),
+                        ));
+                    }
+                    url
+                }
+                None => format!("sqlite://{}", data_dir.join("simian.db").display()),
+            },
+        };
+        let memory_mib = raw.plugins.memory_mib.unwrap_or(64);
+        let max_memory_mib = raw.plugins.max_memory_mib.unwrap_or(512);
+        if memory_mib == 0 || memory_mib > max_memory_mib {
+            return Err(field(
+                "plugins.memory_mib",
+                format!("{memory_mib} must be between 1 and plugins.max_memory_mib ({max_memory_mib})"),
+            ));
+        }
+        if max_memory_mib > 4096 {
+            return Err(field(
+                "plugins.max_memory_mib",
+                format!("{max_memory_mib} exceeds the 4096 MiB a wasm32 memory can hold"),
+            ));
+        }
+        let plugins = PluginsConfig {
+            dir: resolve(raw.plugins.dir.unwrap_or_else(|| PathBuf::from("plugins"))),
+            memory_mib,
+            max_memory_mib,
+            timeout_ms: raw.plugins.timeout_ms.unwrap_or(10_000),
+            max_instances: raw.plugins.max_instances.unwrap_or(64).max(1),
+            batch_size: raw.plugins.batch_size.unwrap_or(256).max(1),
+        };
+
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, account) in raw.accounts.iter().enumerate() {
+            if account.id.len() != 12 || !account.id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(field(
+                    &format!("accounts[{i}].id"),
+                    format!("`{}` is not a 12-digit AWS account id", account.id),
+                ));
+            }
+            if !seen.insert(account.id.clone()) {
+                return Err(field(
+                    &format!("accounts[{i}].id"),
+                    format!("account {} is listed twice", account.id),
+                ));
+            }
+        }
+        let mut networks = Vec::with_capacity(raw.networks.len());
+        for (i, net) in raw.networks.into_iter().enumerate() {
+            let cidr = net.cidr.parse::<ipnet::IpNet>().map_err(|e| {
+                field(&format!("networks[{i}].cidr"), format!("`{}`: {e}", net.cidr))
+            })?;
+            networks.push(NetworkConfig {
+                name: net.name,
+                cidr: cidr.trunc(),
+                account: net.account,
+            });
+        }
+        for (id, op) in &raw.plugin {
+            if let Some(http) = &op.grants.http {
+                for (j, origin) in http.origins.iter().enumerate() {
+                    crate::plugin::grants::Origin::parse(origin).map_err(|e| {
+                        field(&format!("plugin.{id}.grants.http.origins[{j}]"), e)
+                    })?;
+                }
+                for (j, net) in http.private_networks.iter().enumerate() {
+                    net.parse::<ipnet::IpNet>().map_err(|e| {
+                        field(
+                            &format!("plugin.{id}.grants.http.private_networks[{j}]"),
+                            format!("`{net}`: {e}"),
+                        )
+                    })?;
+                }
+            }
+            if let Some(mem) = op.limits.memory_mib
+                && (mem == 0 || mem > max_memory_mib)
+            {
+                return Err(field(
+                    &format!("plugin.{id}.limits.memory_mib"),
+                    format!("{mem} must be between 1 and plugins.max_memory_mib ({max_memory_mib})"),
+                ));
+            }
+        }
+        if let Some(smtp) = &raw.smtp
+            && !smtp.from.contains('@')
+        {
+            return Err(field("smtp.from", format!("`{}` is not an address", smtp.from)));
+        }
+
+        Ok(Config {
+            source: path.map(Path::to_path_buf),
+            data_dir,
+            storage,
+            plugins,
+            accounts: raw.accounts,
+            networks,
+            smtp: raw.smtp,
+            plugin: raw.plugin,
+        })
+    }
+
+    pub fn operator(&self, plugin_id: &str) -> PluginOperatorConfig {
+        self.plugin.get(plugin_id).cloned().unwrap_or_default()
+    }
+
+    /// The Unix socket a running `simian run` answers on.
+    pub fn control_socket(&self) -> PathBuf {
+        self.data_dir.join("simian.sock")
+    }
+
+    pub fn compile_cache_dir(&self) -> PathBuf {
+        self.data_dir.join("cache").join("plugins")
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("SIMIAN_DATA_DIR") {
+        return PathBuf::from(dir);
+    }
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME") {
+        return PathBuf::from(xdg).join("simian");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/simian"),
+        None => PathBuf::from(".simian"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_when_empty() {
+        let c = Config::parse("data_dir = \"/tmp/x\"", None).expect("parses");
+        assert_eq!(c.plugins.memory_mib, 64);
+        assert_eq!(c.storage.url, "sqlite:///tmp/x/simian.db");
+        assert!(c.plugins.dir.ends_with("plugins"));
+    }
+
+    #[test]
+    fn unknown_field_is_named() {
+        let err = Config::parse("[plugins]\ndirr = \"x\"\n", Some(Path::new("/etc/simian.toml")))
+            .expect_err("must fail");
+        let msg = err.to_string();
+        assert!(msg.contains("/etc/simian.toml"), "{msg}");
+        assert!(msg.contains("dirr"), "{msg}");
+    }
+
+    #[test]
+    fn bad_account_id_is_named() {
+        let err = Config::parse("[[accounts]]\nid = \"12\"\nname = \"x\"\n", None)
+            .expect_err("must fail");
+        assert!(err.to_string().contains("accounts[0].id"), "{err}");
+    }
+
+    #[test]
+    fn bad_cidr_and_origin_are_named() {
+        let err = Config::parse("[[networks]]\nname = \"n\"\ncidr = \"10.0.0/8\"\n", None)
+            .expect_err("must fail");
+        assert!(err.to_string().contains("networks[0].cidr"), "{err}");
+        let err = Config::parse(
+            "[plugin.x.grants.http]\norigins = [\"ftp://a\"]\n",
+            None,
+        )
+        .expect_err("must fail");
+        assert!(err.to_string().contains("plugin.x.grants.http.origins[0]"), "{err}");
+    }
+
+    #[test]
+    fn plugin_sections_parse() {
+        let c = Config::parse(
+            r#"
+[plugin.hr.settings]
+roster = ["alice", "bob"]
+[plugin.hr.grants]
+accounts = true
+items = { resource_types = ["AWS::IAM::User"] }
+http = { origins = ["https://hr.example.com"] }
+[plugin.hr.limits]
+memory_mib = 32
+"#,
+            None,
+        )
+        .expect("parses");
+        let op = c.operator("hr");
+        assert!(op.grants.accounts);
+        assert_eq!(op.limits.memory_mib, Some(32));
+        assert!(op.settings.contains_key("roster"));
+        assert!(!c.operator("other").grants.accounts);
+    }
+}

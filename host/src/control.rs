@@ -1,0 +1,162 @@
+//! The control socket of a running `simian run`: one JSON request per line, one JSON answer
+//! per line, on a Unix socket in the data directory. `simian plugins` and `simian audit` use
+//! it so they see the plugins the running host has hot-loaded.
+//!
+//! It must never expose more than those read-mostly operations; the socket file is created
+//! owner-only.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+
+use crate::audit;
+use crate::item::Item;
+use crate::plugin::PluginSet;
+use crate::services::items::MemoryItems;
+
+/// Largest request accepted (an audit of many items).
+const MAX_REQUEST: usize = 256 * 1024 * 1024;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum Request {
+    Plugins,
+    Audit { items: Vec<serde_json::Value> },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("another simian is already answering on {0}")]
+    InUse(PathBuf),
+    #[error("control socket {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("bad answer from the running host: {0}")]
+    Protocol(String),
+}
+
+pub struct ControlServer {
+    path: PathBuf,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        self.task.abort();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+pub async fn serve(path: &Path, set: Arc<PluginSet>, batch_size: usize) -> Result<ControlServer, ControlError> {
+    let io = |source| ControlError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    if path.exists() {
+        if UnixStream::connect(path).await.is_ok() {
+            return Err(ControlError::InUse(path.to_path_buf()));
+        }
+        // Left behind by a host that died.
+        std::fs::remove_file(path).map_err(io)?;
+    }
+    let listener = UnixListener::bind(path).map_err(io)?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let set = set.clone();
+            tokio::spawn(async move {
+                if let Err(e) = handle(stream, set, batch_size).await {
+                    tracing::debug!("control connection: {e}");
+                }
+            });
+        }
+    });
+    Ok(ControlServer {
+        path: path.to_path_buf(),
+        task,
+    })
+}
+
+async fn handle(stream: UnixStream, set: Arc<PluginSet>, batch_size: usize) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read.take(MAX_REQUEST as u64));
+    let mut line = String::new();
+    reader.read_line(&mut line).await?;
+    let answer = match serde_json::from_str::<Request>(&line) {
+        Ok(request) => answer(request, &set, batch_size).await,
+        Err(e) => serde_json::json!({ "error": format!("bad request: {e}") }),
+    };
+    let mut text = answer.to_string();
+    text.push('\n');
+    write.write_all(text.as_bytes()).await?;
+    write.shutdown().await
+}
+
+use tokio::io::AsyncReadExt;
+
+async fn answer(request: Request, set: &Arc<PluginSet>, batch_size: usize) -> serde_json::Value {
+    match request {
+        Request::Plugins => serde_json::json!({
+            "source": "running-host",
+            "pid": std::process::id(),
+            "set_generation": set.set_generation(),
+            "plugins": set.statuses().await,
+        }),
+        Request::Audit { items } => {
+            let parsed: Result<Vec<Item>, String> = items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    Item::from_envelope(v)
+                        .map_err(|(field, msg)| format!("item[{i}]: field `{field}`: {msg}"))
+                })
+                .collect();
+            match parsed {
+                Ok(items) => {
+                    let source = Arc::new(MemoryItems::new(items.clone()));
+                    let report = audit::audit_items(set, &items, source, batch_size).await;
+                    serde_json::json!({ "report": report })
+                }
+                Err(e) => serde_json::json!({ "error": e }),
+            }
+        }
+    }
+}
+
+/// Ask a running host; Ok(None) when none is listening.
+pub async fn request(path: &Path, request: &Request) -> Result<Option<serde_json::Value>, ControlError> {
+    let Ok(stream) = UnixStream::connect(path).await else {
+        return Ok(None);
+    };
+    let io = |source| ControlError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let (read, mut write) = stream.into_split();
+    let mut text = serde_json::to_string(request).map_err(|e| ControlError::Protocol(e.to_string()))?;
+    text.push('\n');
+    write.write_all(text.as_bytes()).await.map_err(io)?;
+    let mut reader = BufReader::new(read);
+    let mut line = String::new();
+    reader.read_line(&mut line).await.map_err(io)?;
+    let value: serde_json::Value =
+        serde_json::from_str(&line).map_err(|e| ControlError::Protocol(e.to_string()))?;
+    if let Some(err) = value.get("error").and_then(|e| e.as_str()) {
+        return Err(ControlError::Protocol(err.to_string()));
+    }
+    Ok(Some(value))
+}

@@ -1,0 +1,11 @@
+//! simian: watches AWS configuration, keeps its history, and judges it with sandboxed,
+//! hot-swappable WebAssembly plugins.
+
+pub mod accounts;
+pub mod config;
+pub mod item;
+pub mod plugin;
+pub mod services;
+pub mod audit;
+pub mod control;
+pub mod cli;

@@ -1,0 +1,324 @@
+//! The capability granter: what a plugin may do is what its manifest asks for AND what the
+//! operator granted, scope by scope.
+//!
+//! Owns that intersection and the per-call scope checks (origin, recipient, resource type).
+//! It must never perform the calls it authorises.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use super::manifest::RequestedCapabilities;
+use crate::config::GrantsConfig;
+
+/// A capability a plugin can import, by its WIT interface name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Capability {
+    Accounts,
+    Items,
+    Http,
+    Mail,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 4] = [
+        Capability::Accounts,
+        Capability::Items,
+        Capability::Http,
+        Capability::Mail,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Accounts => "accounts",
+            Capability::Items => "items",
+            Capability::Http => "http",
+            Capability::Mail => "mail",
+        }
+    }
+
+    pub fn from_interface(name: &str) -> Option<Capability> {
+        Capability::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// What the operator would add to simian.toml to grant it.
+    pub fn grant_hint(self, plugin_id: &str) -> String {
+        match self {
+            Capability::Accounts => format!("[plugin.{plugin_id}.grants] accounts = true"),
+            Capability::Items => format!(
+                "[plugin.{plugin_id}.grants] items = {{ resource_types = [\"AWS::IAM::User\"] }}"
+            ),
+            Capability::Http => format!(
+                "[plugin.{plugin_id}.grants] http = {{ origins = [\"https://host.example.com\"] }}"
+            ),
+            Capability::Mail => format!(
+                "[plugin.{plugin_id}.grants] mail = {{ recipients = [\"security@example.com\"] }}"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `scheme://host:port`, with the default port made explicit so comparisons are exact.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Origin {
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Origin {
+    pub fn parse(text: &str) -> Result<Origin, String> {
+        let url = url::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        let origin = Self::of_url(&url).map_err(|e| format!("`{text}`: {e}"))?;
+        if url.path() != "/" && !url.path().is_empty() || url.query().is_some() {
+            return Err(format!("`{text}` must be an origin (scheme://host[:port]) without a path"));
+        }
+        Ok(origin)
+    }
+
+    pub fn of_url(url: &url::Url) -> Result<Origin, String> {
+        let scheme = url.scheme().to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(format!("scheme `{scheme}` is not http or https"));
+        }
+        let host = url
+            .host_str()
+            .ok_or_else(|| "no host".to_string())?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let port = url
+            .port_or_known_default()
+            .ok_or_else(|| "no port".to_string())?;
+        Ok(Origin { scheme, host, port })
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+/// The effective permissions of one loaded plugin.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Grants {
+    pub accounts: bool,
+    /// Resource types (or `*`).
+    pub items: Option<BTreeSet<String>>,
+    pub http: Option<HttpScope>,
+    /// Addresses or `@domain`s.
+    pub mail: Option<BTreeSet<String>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HttpScope {
+    pub origins: BTreeSet<Origin>,
+    #[serde(serialize_with = "serialize_nets")]
+    pub private_networks: Vec<ipnet::IpNet>,
+}
+
+fn serialize_nets<S: serde::Serializer>(nets: &[ipnet::IpNet], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(nets.iter().map(|n| n.to_string()))
+}
+
+impl Grants {
+    /// Intersect what the manifest requests with what the operator granted.
+    pub fn effective(requested: &RequestedCapabilities, granted: &GrantsConfig) -> Grants {
+        let items = match (&requested.items, &granted.items) {
+            (Some(req), Some(grant)) => {
+                let grant: BTreeSet<&str> = grant.resource_types.iter().map(String::as_str).collect();
+                let set: BTreeSet<String> = req
+                    .resource_types
+                    .iter()
+                    .filter(|t| grant.contains("*") || grant.contains(t.as_str()))
+                    .cloned()
+                    .collect();
+                (!set.is_empty()).then_some(set)
+            }
+            _ => None,
+        };
+        let http = match (&requested.http, &granted.http) {
+            (Some(req), Some(grant)) => {
+                let granted: BTreeSet<Origin> = grant
+                    .origins
+                    .iter()
+                    .filter_map(|o| Origin::parse(o).ok())
+                    .collect();
+                let origins: BTreeSet<Origin> = req
+                    .origins
+                    .iter()
+                    .filter_map(|o| Origin::parse(o).ok())
+                    .filter(|o| granted.contains(o))
+                    .collect();
+                (!origins.is_empty()).then(|| HttpScope {
+                    origins,
+                    private_networks: grant
+                        .private_networks
+                        .iter()
+                        .filter_map(|n| n.parse().ok())
+                        .collect(),
+                })
+            }
+            _ => None,
+        };
+        let mail = match (&requested.mail, &granted.mail) {
+            (Some(req), Some(grant)) => {
+                let set: BTreeSet<String> = req
+                    .recipients
+                    .iter()
+                    .map(|r| r.to_ascii_lowercase())
+                    .filter(|r| {
+                        grant.recipients.iter().any(|g| {
+                            let g = g.to_ascii_lowercase();
+                            // A granted domain covers requested addresses and the same domain.
+                            &g == r || (g.starts_with('@') && r.ends_with(&g))
+                        })
+                    })
+                    .collect();
+                (!set.is_empty()).then_some(set)
+            }
+            _ => None,
+        };
+        Grants {
+            accounts: requested.accounts && granted.accounts,
+            items,
+            http,
+            mail,
+        }
+    }
+
+    /// Grants that allow nothing (used by `simian plugin check`).
+    pub fn none() -> Grants {
+        Grants::default()
+    }
+
+    pub fn has(&self, cap: Capability) -> bool {
+        match cap {
+            Capability::Accounts => self.accounts,
+            Capability::Items => self.items.is_some(),
+            Capability::Http => self.http.is_some(),
+            Capability::Mail => self.mail.is_some(),
+        }
+    }
+
+    pub fn list(&self) -> Vec<Capability> {
+        Capability::ALL.into_iter().filter(|c| self.has(*c)).collect()
+    }
+
+    pub fn check_items(&self, resource_type: &str) -> Result<(), String> {
+        match &self.items {
+            None => Err("capability `items` is not granted".into()),
+            Some(types) if types.contains("*") || types.contains(resource_type) => Ok(()),
+            Some(_) => Err(format!(
+                "capability `items` is not granted for resource type `{resource_type}`"
+            )),
+        }
+    }
+
+    pub fn check_origin(&self, origin: &Origin) -> Result<&HttpScope, String> {
+        match &self.http {
+            None => Err("capability `http` is not granted".into()),
+            Some(scope) if scope.origins.contains(origin) => Ok(scope),
+            Some(_) => Err(format!("capability `http` is not granted for origin {origin}")),
+        }
+    }
+
+    pub fn check_recipient(&self, address: &str) -> Result<(), String> {
+        let address = address.trim().to_ascii_lowercase();
+        let Some(allowed) = &self.mail else {
+            return Err("capability `mail` is not granted".into());
+        };
+        let ok = allowed
+            .iter()
+            .any(|a| *a == address || (a.starts_with('@') && address.ends_with(a.as_str())));
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("capability `mail` is not granted for recipient {address}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{HttpGrant, ItemsGrant, MailGrant};
+    use crate::plugin::manifest::RequestedHttp;
+
+    fn requested() -> RequestedCapabilities {
+        RequestedCapabilities {
+            accounts: true,
+            items: Some(ItemsGrant {
+                resource_types: vec!["AWS::IAM::User".into(), "AWS::S3::Bucket".into()],
+            }),
+            http: Some(RequestedHttp {
+                origins: vec!["https://hooks.example.com".into(), "https://evil.example".into()],
+            }),
+            mail: Some(MailGrant {
+                recipients: vec!["sec@example.com".into(), "ops@other.org".into()],
+            }),
+        }
+    }
+
+    #[test]
+    fn nothing_granted_means_nothing() {
+        let g = Grants::effective(&requested(), &GrantsConfig::default());
+        assert!(g.list().is_empty());
+        assert!(g.check_items("AWS::IAM::User").is_err());
+    }
+
+    #[test]
+    fn intersection_keeps_only_common_scopes() {
+        let granted = GrantsConfig {
+            accounts: true,
+            items: Some(ItemsGrant {
+                resource_types: vec!["AWS::IAM::User".into()],
+            }),
+            http: Some(HttpGrant {
+                origins: vec!["https://hooks.example.com:443".into()],
+                private_networks: vec![],
+            }),
+            mail: Some(MailGrant {
+                recipients: vec!["@example.com".into()],
+            }),
+        };
+        let g = Grants::effective(&requested(), &granted);
+        assert_eq!(g.list(), Capability::ALL.to_vec());
+        assert!(g.check_items("AWS::IAM::User").is_ok());
+        assert!(g.check_items("AWS::S3::Bucket").is_err());
+        let hooks = Origin::parse("https://hooks.example.com").expect("origin");
+        assert!(g.check_origin(&hooks).is_ok());
+        let evil = Origin::parse("https://evil.example").expect("origin");
+        assert!(g.check_origin(&evil).is_err());
+        assert!(g.check_recipient("SEC@example.com").is_ok());
+        assert!(g.check_recipient("ops@other.org").is_err());
+    }
+
+    #[test]
+    fn operator_grant_without_request_gives_nothing() {
+        let granted = GrantsConfig {
+            accounts: true,
+            ..Default::default()
+        };
+        let g = Grants::effective(&RequestedCapabilities::default(), &granted);
+        assert!(!g.accounts);
+    }
+
+    #[test]
+    fn origins_normalise_default_ports() {
+        assert_eq!(
+            Origin::parse("https://A.example.com").expect("ok"),
+            Origin::parse("https://a.example.com:443/").expect("ok")
+        );
+        assert!(Origin::parse("https://a.example.com/path").is_err());
+        assert!(Origin::parse("file:///etc/passwd").is_err());
+    }
+}

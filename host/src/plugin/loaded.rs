@@ -1,0 +1,793 @@
+//! One plugin, loaded: read from its directory, compiled, checked against the contract and the
+//! operator's grants, asked to `describe()` itself, and then called.
+//!
+//! Owns the safety of a single call: a fresh instance from the pooling allocator, a memory cap,
+//! an epoch deadline plus an async timeout, captured output, and a failure named for its cause.
+//! It must never decide which plugins are live (that is `registry`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::{Store, UpdateDeadline};
+
+use super::bindings::v0_1_0::{self, types};
+use super::engine::{CompileError, EPOCH_TICK, PluginEngine};
+use super::grants::{Capability, Grants};
+use super::host::{DeadlineExceeded, HostState, PluginContext};
+use super::manifest::{MANIFEST_FILE, Manifest, ManifestError, PluginKind};
+use crate::config::{PluginOperatorConfig, PluginsConfig};
+use crate::services::HostServices;
+use crate::services::items::ItemSource;
+
+/// Beyond the epoch deadline, how long the async timeout waits before abandoning a call stuck
+/// in a host function.
+const HOST_GRACE: Duration = Duration::from_millis(500);
+/// Output bounds on what an auditor may return per item.
+pub const MAX_ISSUES_PER_ITEM: usize = 10_000;
+pub const MAX_NOTES_BYTES: usize = 64 * 1024;
+pub const MAX_TITLE_BYTES: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("cannot read {path}: {source}")]
+    ReadWasm {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Compile { path: PathBuf, source: CompileError },
+    #[error("plugin `{plugin}` ({path}): {message}")]
+    Contract {
+        plugin: String,
+        path: PathBuf,
+        message: String,
+    },
+    #[error(
+        "plugin `{plugin}` imports `{import}`, which is neither part of the simian:plugin contract nor WASI; it cannot be loaded"
+    )]
+    UndeclaredImport { plugin: String, import: String },
+    #[error(
+        "plugin `{plugin}` imports capability `{capability}` but its plugin.toml does not declare it under [capabilities]"
+    )]
+    CapabilityNotDeclared {
+        plugin: String,
+        capability: Capability,
+    },
+    #[error(
+        "plugin `{plugin}` imports capability `{capability}`, which the operator has not granted; to grant it add to simian.toml: {hint}"
+    )]
+    CapabilityNotGranted {
+        plugin: String,
+        capability: Capability,
+        hint: String,
+    },
+    #[error("plugin `{plugin}`: describe() failed: {failure}")]
+    Describe {
+        plugin: String,
+        failure: PluginFailure,
+    },
+    #[error("plugin `{plugin}`: plugin.toml says {field} = {manifest} but describe() says {described}")]
+    Mismatch {
+        plugin: String,
+        field: &'static str,
+        manifest: String,
+        described: String,
+    },
+}
+
+/// Why a call into a plugin did not return a usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "cause", rename_all = "kebab-case")]
+pub enum FailureCause {
+    #[error("timed out after {ms} ms")]
+    Timeout { ms: u64 },
+    #[error("exceeded its memory limit of {limit_mib} MiB (asked for {requested_mib} MiB)")]
+    MemoryLimit { limit_mib: u64, requested_mib: u64 },
+    #[error("overflowed its stack (unbounded recursion)")]
+    StackOverflow,
+    #[error("panicked: {message}")]
+    Panic { message: String },
+    #[error("trapped: {message}")]
+    Trap { message: String },
+    #[error("could not be instantiated: {message}")]
+    Instantiate { message: String },
+    #[error("returned unusable output: {message}")]
+    BadOutput { message: String },
+    #[error("failed: {message}")]
+    Failed { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("plugin `{plugin}` {cause}")]
+pub struct PluginFailure {
+    pub plugin: String,
+    #[serde(flatten)]
+    pub cause: FailureCause,
+}
+
+/// Per-plugin counters, kept across reloads of the same plugin id.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub calls: AtomicU64,
+    pub items: AtomicU64,
+    pub total_time_us: AtomicU64,
+    pub traps: AtomicU64,
+    pub timeouts: AtomicU64,
+    pub peak_memory_bytes: AtomicU64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CountersSnapshot {
+    pub calls: u64,
+    pub items: u64,
+    pub total_time_ms: f64,
+    pub traps: u64,
+    pub timeouts: u64,
+    pub peak_memory_bytes: u64,
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> CountersSnapshot {
+        CountersSnapshot {
+            calls: self.calls.load(Ordering::Relaxed),
+            items: self.items.load(Ordering::Relaxed),
+            total_time_ms: self.total_time_us.load(Ordering::Relaxed) as f64 / 1000.0,
+            traps: self.traps.load(Ordering::Relaxed),
+            timeouts: self.timeouts.load(Ordering::Relaxed),
+            peak_memory_bytes: self.peak_memory_bytes.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CheckInfo {
+    pub id: String,
+    pub title: String,
+    pub score: u32,
+    pub description: String,
+}
+
+/// What the plugin's `describe()` said.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub id: String,
+    pub version: String,
+    pub kind: PluginKind,
+    pub description: String,
+    pub resource_types: Vec<String>,
+    pub checks: Vec<CheckInfo>,
+}
+
+impl From<types::PluginInfo> for PluginInfo {
+    fn from(p: types::PluginInfo) -> Self {
+        PluginInfo {
+            id: p.id,
+            version: p.version,
+            kind: match p.kind {
+                types::PluginKind::Auditor => PluginKind::Auditor,
+                types::PluginKind::Notifier => PluginKind::Notifier,
+            },
+            description: p.description,
+            resource_types: p.resource_types,
+            checks: p
+                .checks
+                .into_iter()
+                .map(|c| CheckInfo {
+                    id: c.id,
+                    title: c.title,
+                    score: c.score,
+                    description: c.description,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The files of a plugin directory, read once so what is validated is what runs.
+pub struct PluginFiles {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub wasm_path: PathBuf,
+    pub wasm: Vec<u8>,
+    /// Hash of manifest and wasm together: a reload with the same hash is a no-op.
+    pub content_hash: String,
+}
+
+impl PluginFiles {
+    pub fn read(dir: &Path) -> Result<PluginFiles, LoadError> {
+        let manifest_path = dir.join(MANIFEST_FILE);
+        let manifest_text =
+            std::fs::read_to_string(&manifest_path).map_err(|source| ManifestError::Read {
+                path: manifest_path.clone(),
+                source,
+            })?;
+        let manifest = Manifest::parse(&manifest_text, &manifest_path)?;
+        let wasm_path = dir.join(manifest.wasm_file());
+        let wasm = std::fs::read(&wasm_path).map_err(|source| LoadError::ReadWasm {
+            path: wasm_path.clone(),
+            source,
+        })?;
+        let mut h = Sha256::new();
+        h.update(manifest_text.as_bytes());
+        h.update([0u8]);
+        h.update(&wasm);
+        Ok(PluginFiles {
+            dir: dir.to_path_buf(),
+            manifest,
+            wasm_path,
+            wasm,
+            content_hash: hex::encode(h.finalize()),
+        })
+    }
+}
+
+enum Pre {
+    Auditor(v0_1_0::auditor::AuditorPre<HostState>),
+    Notifier(v0_1_0::notifier::NotifierPre<HostState>),
+}
+
+pub struct LoadedPlugin {
+    pub manifest: Manifest,
+    pub info: PluginInfo,
+    pub dir: PathBuf,
+    pub wasm_path: PathBuf,
+    pub content_hash: String,
+    pub generation: u64,
+    pub contract: String,
+    /// Interfaces the component imports, as named in the component.
+    pub imports: Vec<String>,
+    pub memory_bytes: usize,
+    pub timeout: Duration,
+    pub ctx: Arc<PluginContext>,
+    pub counters: Arc<Counters>,
+    /// Whether the compiled code came from the cache.
+    pub from_cache: bool,
+    pub load_time: Duration,
+    pre: Pre,
+    engine: Arc<PluginEngine>,
+}
+
+/// How the host wants one plugin loaded.
+pub struct LoadRequest<'a> {
+    pub files: PluginFiles,
+    pub operator: &'a PluginOperatorConfig,
+    pub defaults: &'a PluginsConfig,
+    pub services: Arc<HostServices>,
+    pub counters: Arc<Counters>,
+    pub generation: u64,
+    /// `simian plugin check`: link every capability but grant none, so any plugin can be
+    /// inspected.
+    pub inspect_only: bool,
+}
+
+/// A component's simian contract version and capabilities, read from its imports.
+pub struct ImportSummary {
+    pub contract: Option<String>,
+    pub capabilities: Vec<Capability>,
+    pub imports: Vec<String>,
+    pub undeclared: Vec<String>,
+    pub exports: Vec<String>,
+}
+
+pub fn summarize_imports(
+    engine: &wasmtime::Engine,
+    component: &wasmtime::component::Component,
+) -> ImportSummary {
+    let ty = component.component_type();
+    let mut summary = ImportSummary {
+        contract: None,
+        capabilities: Vec::new(),
+        imports: Vec::new(),
+        undeclared: Vec::new(),
+        exports: ty.exports(engine).map(|(n, _)| n.to_string()).collect(),
+    };
+    for (name, item) in ty.imports(engine) {
+        summary.imports.push(name.to_string());
+        if name.starts_with("wasi:") {
+            continue;
+        }
+        let Some(rest) = name.strip_prefix("simian:plugin/") else {
+            summary.undeclared.push(name.to_string());
+            continue;
+        };
+        let (iface, version) = rest.split_once('@').unwrap_or((rest, ""));
+        if summary.contract.is_none() && !version.is_empty() {
+            summary.contract = Some(version.to_string());
+        }
+        if let Some(cap) = Capability::from_interface(iface) {
+            summary.capabilities.push(cap);
+        } else if !matches!(iface, "types" | "log" | "settings")
+            || !matches!(item.ty, ComponentItem::ComponentInstance(_))
+        {
+            summary.undeclared.push(name.to_string());
+        }
+    }
+    summary.capabilities.sort();
+    summary.capabilities.dedup();
+    summary
+}
+
+pub async fn load(engine: &Arc<PluginEngine>, req: LoadRequest<'_>) -> Result<LoadedPlugin, LoadError> {
+    let started = Instant::now();
+    let LoadRequest {
+        files,
+        operator,
+        defaults,
+        services,
+        counters,
+        generation,
+        inspect_only,
+    } = req;
+    let manifest = files.manifest;
+    let id = manifest.id.clone();
+    let contract_err = |message: String| LoadError::Contract {
+        plugin: id.clone(),
+        path: files.wasm_path.clone(),
+        message,
+    };
+
+    let compiled = {
+        let engine = engine.clone();
+        let bytes = files.wasm;
+        tokio::task::spawn_blocking(move || engine.compile(&bytes))
+            .await
+            .map_err(|e| contract_err(format!("compiler task failed: {e}")))?
+    };
+    let (component, from_cache) = compiled.map_err(|source| LoadError::Compile {
+        path: files.wasm_path.clone(),
+        source,
+    })?;
+
+    let summary = summarize_imports(&engine.engine, &component);
+    if let Some(import) = summary.undeclared.first() {
+        return Err(LoadError::UndeclaredImport {
+            plugin: id,
+            import: import.clone(),
+        });
+    }
+    let contract = summary
+        .contract
+        .clone()
+        .unwrap_or_else(|| manifest.contract.clone());
+    if !super::bindings::SUPPORTED_CONTRACTS.contains(&contract.as_str()) {
+        return Err(contract_err(format!(
+            "built against simian:plugin@{contract}; this host supports {}",
+            super::bindings::SUPPORTED_CONTRACTS.join(", ")
+        )));
+    }
+    if contract != manifest.contract {
+        return Err(LoadError::Mismatch {
+            plugin: id,
+            field: "contract",
+            manifest: manifest.contract.clone(),
+            described: contract,
+        });
+    }
+
+    let grants = if inspect_only {
+        Grants::none()
+    } else {
+        let grants = Grants::effective(&manifest.capabilities, &operator.grants);
+        for cap in &summary.capabilities {
+            let declared = match cap {
+                Capability::Accounts => manifest.capabilities.accounts,
+                Capability::Items => manifest.capabilities.items.is_some(),
+                Capability::Http => manifest.capabilities.http.is_some(),
+                Capability::Mail => manifest.capabilities.mail.is_some(),
+            };
+            if !declared {
+                return Err(LoadError::CapabilityNotDeclared {
+                    plugin: id,
+                    capability: *cap,
+                });
+            }
+            if !grants.has(*cap) {
+                return Err(LoadError::CapabilityNotGranted {
+                    plugin: id.clone(),
+                    capability: *cap,
+                    hint: cap.grant_hint(&id),
+                });
+            }
+        }
+        grants
+    };
+
+    let has_export = |name: &str| summary.exports.iter().any(|e| e == name);
+    let pre = match manifest.kind {
+        PluginKind::Auditor => {
+            if !has_export("audit") || !has_export("describe") {
+                return Err(contract_err(format!(
+                    "plugin.toml says kind = \"auditor\" but the component does not export the auditor world (exports: {})",
+                    summary.exports.join(", ")
+                )));
+            }
+            let instance_pre = engine
+                .auditor_linker
+                .instantiate_pre(&component)
+                .map_err(|e| contract_err(format!("does not link as an auditor: {e:#}")))?;
+            Pre::Auditor(
+                v0_1_0::auditor::AuditorPre::new(instance_pre)
+                    .map_err(|e| contract_err(format!("does not match the auditor world: {e:#}")))?,
+            )
+        }
+        PluginKind::Notifier => {
+            if !has_export("notify") || !has_export("describe") {
+                return Err(contract_err(format!(
+                    "plugin.toml says kind = \"notifier\" but the component does not export the notifier world (exports: {})",
+                    summary.exports.join(", ")
+                )));
+            }
+            let instance_pre = engine
+                .notifier_linker
+                .instantiate_pre(&component)
+                .map_err(|e| contract_err(format!("does not link as a notifier: {e:#}")))?;
+            Pre::Notifier(
+                v0_1_0::notifier::NotifierPre::new(instance_pre)
+                    .map_err(|e| contract_err(format!("does not match the notifier world: {e:#}")))?,
+            )
+        }
+    };
+
+    let memory_mib = operator
+        .limits
+        .memory_mib
+        .or(manifest.limits.memory_mib.map(|m| m.min(defaults.max_memory_mib)))
+        .unwrap_or(defaults.memory_mib);
+    let timeout_ms = operator
+        .limits
+        .timeout_ms
+        .or(manifest.limits.timeout_ms)
+        .unwrap_or(defaults.timeout_ms)
+        .max(1);
+    let settings = match toml_to_json(toml::Value::Table(operator.settings.clone())) {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    let ctx = Arc::new(PluginContext {
+        id: id.clone(),
+        grants,
+        settings,
+        services,
+    });
+    let mut plugin = LoadedPlugin {
+        info: PluginInfo {
+            id: id.clone(),
+            version: manifest.version.clone(),
+            kind: manifest.kind,
+            description: manifest.description.clone(),
+            resource_types: manifest.resource_types.clone(),
+            checks: Vec::new(),
+        },
+        manifest,
+        dir: files.dir,
+        wasm_path: files.wasm_path,
+        content_hash: files.content_hash,
+        generation,
+        contract,
+        imports: summary.imports,
+        memory_bytes: memory_mib as usize * 1024 * 1024,
+        timeout: Duration::from_millis(timeout_ms),
+        ctx,
+        counters,
+        from_cache,
+        load_time: Duration::ZERO,
+        pre,
+        engine: engine.clone(),
+    };
+
+    let empty: Arc<dyn ItemSource> = Arc::new(crate::services::items::MemoryItems::default());
+    let info = plugin
+        .describe(empty)
+        .await
+        .map_err(|failure| LoadError::Describe {
+            plugin: id.clone(),
+            failure,
+        })?;
+    plugin.load_time = started.elapsed();
+    if inspect_only {
+        plugin.info = info;
+        return Ok(plugin);
+    }
+    let m = &plugin.manifest;
+    let mismatch = |field: &'static str, manifest: String, described: String| LoadError::Mismatch {
+        plugin: id.clone(),
+        field,
+        manifest,
+        described,
+    };
+    if info.id != m.id {
+        return Err(mismatch("id", m.id.clone(), info.id));
+    }
+    if info.version != m.version {
+        return Err(mismatch("version", m.version.clone(), info.version));
+    }
+    if info.kind != m.kind {
+        return Err(mismatch("kind", m.kind.to_string(), info.kind.to_string()));
+    }
+    let mut a = m.resource_types.clone();
+    let mut b = info.resource_types.clone();
+    a.sort();
+    b.sort();
+    if a != b {
+        return Err(mismatch(
+            "resource_types",
+            format!("{a:?}"),
+            format!("{b:?}"),
+        ));
+    }
+    plugin.info = info;
+    plugin.load_time = started.elapsed();
+    Ok(plugin)
+}
+
+pub fn toml_to_json(v: toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        toml::Value::String(s) => J::String(s),
+        toml::Value::Integer(i) => J::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+        toml::Value::Boolean(b) => J::Bool(b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(a) => J::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => J::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+    }
+}
+
+impl LoadedPlugin {
+    pub fn id(&self) -> &str {
+        &self.info.id
+    }
+
+    pub fn kind(&self) -> PluginKind {
+        self.info.kind
+    }
+
+    pub fn handles(&self, resource_type: &str) -> bool {
+        self.info
+            .resource_types
+            .iter()
+            .any(|t| t == resource_type || t == "*")
+    }
+
+    async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, PluginFailure> {
+        self.engine.permits.clone().acquire_owned().await.map_err(|_| PluginFailure {
+            plugin: self.info.id.clone(),
+            cause: FailureCause::Failed {
+                message: "host is shutting down".into(),
+            },
+        })
+    }
+
+    /// A fresh store with this plugin's memory cap and time budget.
+    fn new_store(&self, items: Arc<dyn ItemSource>) -> Store<HostState> {
+        let ticks = (self.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        let mut store = Store::new(
+            &self.engine.engine,
+            HostState::new(self.ctx.clone(), items, self.memory_bytes, ticks),
+        );
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(1);
+        // Yield to the runtime at every tick so one busy plugin cannot starve others, and trap
+        // once the budget is spent.
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            if state.ticks_left == 0 {
+                return Err(wasmtime::Error::new(DeadlineExceeded));
+            }
+            state.ticks_left -= 1;
+            Ok(UpdateDeadline::Yield(1))
+        });
+        store
+    }
+
+    /// Forward captured output, update counters, release the instance, and name a failure.
+    fn finish<R>(
+        &self,
+        store: Store<HostState>,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        started: Instant,
+        work_items: u64,
+        outcome: Result<wasmtime::Result<R>, tokio::time::error::Elapsed>,
+    ) -> Result<R, PluginFailure> {
+        let fail = |cause: FailureCause| PluginFailure {
+            plugin: self.info.id.clone(),
+            cause,
+        };
+        let elapsed = started.elapsed();
+        let state = store.data();
+        let plugin = self.info.id.as_str();
+        let (out, out_dropped) = state.stdout.take();
+        let (err, err_dropped) = state.stderr.take();
+        for line in out.lines().filter(|l| !l.trim().is_empty()) {
+            tracing::info!(plugin, stream = "stdout", "{line}");
+        }
+        for line in err.lines().filter(|l| !l.trim().is_empty()) {
+            tracing::warn!(plugin, stream = "stderr", "{line}");
+        }
+        if out_dropped + err_dropped > 0 {
+            tracing::warn!(
+                plugin,
+                dropped_bytes = out_dropped + err_dropped,
+                "plugin output over the capture cap was dropped"
+            );
+        }
+        let c = &self.counters;
+        c.calls.fetch_add(1, Ordering::Relaxed);
+        c.items.fetch_add(work_items, Ordering::Relaxed);
+        c.total_time_us
+            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+        c.peak_memory_bytes
+            .fetch_max(state.limiter.peak as u64, Ordering::Relaxed);
+        let refused = state.limiter.refused;
+        drop(store);
+        drop(permit);
+
+        let error = match outcome {
+            Ok(Ok(value)) => return Ok(value),
+            Err(_elapsed) => {
+                c.timeouts.fetch_add(1, Ordering::Relaxed);
+                return Err(fail(FailureCause::Timeout {
+                    ms: self.timeout.as_millis() as u64,
+                }));
+            }
+            Ok(Err(error)) => error,
+        };
+        let cause = if error.downcast_ref::<DeadlineExceeded>().is_some() {
+            c.timeouts.fetch_add(1, Ordering::Relaxed);
+            FailureCause::Timeout {
+                ms: self.timeout.as_millis() as u64,
+            }
+        } else {
+            c.traps.fetch_add(1, Ordering::Relaxed);
+            let trap = error.downcast_ref::<wasmtime::Trap>().copied();
+            if let Some(requested) = refused {
+                FailureCause::MemoryLimit {
+                    limit_mib: (self.memory_bytes / (1024 * 1024)) as u64,
+                    requested_mib: (requested / (1024 * 1024)) as u64,
+                }
+            } else if trap == Some(wasmtime::Trap::StackOverflow) {
+                FailureCause::StackOverflow
+            } else if let Some(message) = panic_message(&err) {
+                FailureCause::Panic { message }
+            } else if trap.is_some() {
+                FailureCause::Trap {
+                    message: format!("{error:#}"),
+                }
+            } else {
+                FailureCause::Failed {
+                    message: format!("{error:#}"),
+                }
+            }
+        };
+        Err(fail(cause))
+    }
+
+    pub async fn describe(&self, items: Arc<dyn ItemSource>) -> Result<PluginInfo, PluginFailure> {
+        let permit = self.permit().await?;
+        let started = Instant::now();
+        let mut store = self.new_store(items);
+        let outcome = tokio::time::timeout(self.timeout + HOST_GRACE, async {
+            match &self.pre {
+                Pre::Auditor(pre) => {
+                    let i = pre.instantiate_async(&mut store).await?;
+                    i.call_describe(&mut store).await
+                }
+                Pre::Notifier(pre) => {
+                    let i = pre.instantiate_async(&mut store).await?;
+                    i.call_describe(&mut store).await
+                }
+            }
+        })
+        .await;
+        self.finish(store, permit, started, 0, outcome)
+            .map(PluginInfo::from)
+    }
+
+    /// Audit a batch: one result per item, in order. A failure of the whole call (trap,
+    /// timeout) is the outer error; a per-item refusal is the inner one.
+    pub async fn audit(
+        &self,
+        batch: &[types::Item],
+        items: Arc<dyn ItemSource>,
+    ) -> Result<Vec<Result<Vec<types::Issue>, String>>, PluginFailure> {
+        let permit = self.permit().await?;
+        let started = Instant::now();
+        let mut store = self.new_store(items);
+        let outcome = tokio::time::timeout(self.timeout + HOST_GRACE, async {
+            match &self.pre {
+                Pre::Auditor(pre) => {
+                    let i = pre.instantiate_async(&mut store).await?;
+                    i.call_audit(&mut store, batch).await
+                }
+                Pre::Notifier(_) => Err(wasmtime::format_err!("a notifier cannot audit")),
+            }
+        })
+        .await;
+        let results = self.finish(store, permit, started, batch.len() as u64, outcome)?;
+        if results.len() != batch.len() {
+            return Err(PluginFailure {
+                plugin: self.info.id.clone(),
+                cause: FailureCause::BadOutput {
+                    message: format!(
+                        "returned {} results for a batch of {} items",
+                        results.len(),
+                        batch.len()
+                    ),
+                },
+            });
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.and_then(validate_issues))
+            .collect())
+    }
+
+    pub async fn notify(
+        &self,
+        changes: &[types::Change],
+        items: Arc<dyn ItemSource>,
+    ) -> Result<Result<(), String>, PluginFailure> {
+        let permit = self.permit().await?;
+        let started = Instant::now();
+        let mut store = self.new_store(items);
+        let outcome = tokio::time::timeout(self.timeout + HOST_GRACE, async {
+            match &self.pre {
+                Pre::Notifier(pre) => {
+                    let i = pre.instantiate_async(&mut store).await?;
+                    i.call_notify(&mut store, changes).await
+                }
+                Pre::Auditor(_) => Err(wasmtime::format_err!("an auditor cannot notify")),
+            }
+        })
+        .await;
+        self.finish(store, permit, started, changes.len() as u64, outcome)
+    }
+}
+
+/// Rust's panic hook writes "panicked at <location>:" and the message on the next line.
+fn panic_message(stderr: &str) -> Option<String> {
+    let mut lines = stderr.lines();
+    while let Some(line) = lines.next() {
+        if let Some(pos) = line.find("panicked at") {
+            let at = line[pos..].trim();
+            let msg = lines.next().unwrap_or_default().trim();
+            return Some(format!("{msg} ({at})").trim().to_string());
+        }
+    }
+    None
+}
+
+fn validate_issues(issues: Vec<types::Issue>) -> Result<Vec<types::Issue>, String> {
+    if issues.len() > MAX_ISSUES_PER_ITEM {
+        return Err(format!(
+            "returned {} issues for one item; the limit is {MAX_ISSUES_PER_ITEM}",
+            issues.len()
+        ));
+    }
+    for issue in &issues {
+        if issue.notes.len() > MAX_NOTES_BYTES {
+            return Err(format!(
+                "issue `{}` has {} bytes of notes; the limit is {MAX_NOTES_BYTES}",
+                issue.check_id,
+                issue.notes.len()
+            ));
+        }
+        if issue.title.len() > MAX_TITLE_BYTES || issue.check_id.len() > MAX_TITLE_BYTES {
+            return Err(format!(
+                "issue `{}` has an over-long title or check id",
+                issue.check_id.chars().take(64).collect::<String>()
+            ));
+        }
+        if issue.check_id.is_empty() {
+            return Err("an issue has an empty check id".into());
+        }
+    }
+    Ok(issues)
+}

@@ -1,0 +1,34 @@
+//! The plugin runtime: the wasmtime engine, loading and validating components, capabilities,
+//! limits, the live plugin set and hot reload.
+//!
+//! It owns everything between a `.wasm` file on disk and a safe call into it. It must never
+//! know what an audit pipeline or a store does with the answers.
+
+pub mod bindings;
+pub mod engine;
+pub mod grants;
+pub mod host;
+pub mod loaded;
+pub mod manifest;
+pub mod output;
+pub mod registry;
+pub mod reload;
+
+pub use loaded::{FailureCause, LoadError, LoadedPlugin, PluginFailure, PluginInfo};
+pub use manifest::{Manifest, PluginKind};
+pub use registry::{PluginSet, PluginSetEvent, PluginStatus};
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::services::HostServices;
+
+/// Build the engine and an empty plugin set for a configuration.
+pub fn plugin_set(config: Arc<Config>, services: Arc<HostServices>) -> anyhow::Result<Arc<PluginSet>> {
+    let engine = engine::PluginEngine::new(engine::EngineOptions {
+        max_instances: config.plugins.max_instances,
+        max_memory_bytes: config.plugins.max_memory_mib as usize * 1024 * 1024,
+        cache_dir: Some(config.compile_cache_dir()),
+    })?;
+    Ok(Arc::new(PluginSet::new(Arc::new(engine), services, config)))
+}

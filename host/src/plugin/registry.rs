@@ -1,0 +1,409 @@
+//! The live plugin set: which version of which plugin serves right now.
+//!
+//! Owns loading plugin directories into it, swapping versions atomically (calls in flight keep
+//! the `Arc` of the version they started on), keeping the previous version when a replacement
+//! is refused, generations, per-directory status for `simian plugins`, and the "plugin set
+//! changed" event. It must never run audits itself.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use super::engine::PluginEngine;
+use super::loaded::{Counters, CountersSnapshot, LoadError, LoadRequest, LoadedPlugin, PluginFiles};
+use super::manifest::{MANIFEST_FILE, PluginKind};
+use crate::config::Config;
+use crate::services::HostServices;
+
+pub type PluginMap = BTreeMap<String, Arc<LoadedPlugin>>;
+
+/// Sent whenever the set of serving plugins changes.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PluginSetEvent {
+    pub plugin: String,
+    pub change: Change,
+    /// The plugin's generation after the change (0 once unloaded).
+    pub generation: u64,
+    pub kind: PluginKind,
+    /// Resource types the plugin (old or new version) audits: what needs re-auditing.
+    pub resource_types: Vec<String>,
+    /// Increments on every change of the whole set.
+    pub set_generation: u64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Loaded,
+    Replaced,
+    Unloaded,
+}
+
+/// One plugin directory as `simian plugins` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginStatus {
+    pub id: Option<String>,
+    pub version: Option<String>,
+    pub kind: Option<PluginKind>,
+    pub dir: PathBuf,
+    /// `loaded` (a version serves), `rejected` (nothing serves), `disabled` (by the operator).
+    pub status: &'static str,
+    pub generation: u64,
+    /// Why the newest file was refused, even while an older version still serves.
+    pub last_error: Option<String>,
+    pub resource_types: Vec<String>,
+    pub capabilities: Vec<String>,
+    pub memory_limit_mib: Option<u64>,
+    pub timeout_ms: Option<u64>,
+    pub from_cache: Option<bool>,
+    pub load_time_ms: Option<f64>,
+    pub counters: Option<CountersSnapshot>,
+}
+
+#[derive(Default)]
+struct DirState {
+    /// The plugin id this directory serves, if any.
+    serving: Option<String>,
+    /// Hash of the files last attempted, loaded or not.
+    attempted_hash: Option<String>,
+    last_error: Option<String>,
+    manifest_id: Option<String>,
+    disabled: bool,
+}
+
+pub struct PluginSet {
+    pub engine: Arc<PluginEngine>,
+    pub services: Arc<HostServices>,
+    config: Arc<Config>,
+    current: ArcSwap<PluginMap>,
+    dirs: tokio::sync::Mutex<BTreeMap<PathBuf, DirState>>,
+    counters: Mutex<HashMap<String, Arc<Counters>>>,
+    generations: Mutex<HashMap<String, u64>>,
+    set_generation: AtomicU64,
+    events: broadcast::Sender<PluginSetEvent>,
+}
+
+impl PluginSet {
+    pub fn new(engine: Arc<PluginEngine>, services: Arc<HostServices>, config: Arc<Config>) -> PluginSet {
+        PluginSet {
+            engine,
+            services,
+            config,
+            current: ArcSwap::from_pointee(PluginMap::new()),
+            dirs: tokio::sync::Mutex::new(BTreeMap::new()),
+            counters: Mutex::new(HashMap::new()),
+            generations: Mutex::new(HashMap::new()),
+            set_generation: AtomicU64::new(0),
+            events: broadcast::channel(1024).0,
+        }
+    }
+
+    pub fn plugins_dir(&self) -> &Path {
+        &self.config.plugins.dir
+    }
+
+    /// The serving plugins; hold the `Arc` for as long as a call should see one consistent set.
+    pub fn snapshot(&self) -> Arc<PluginMap> {
+        self.current.load_full()
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<LoadedPlugin>> {
+        self.current.load().get(id).cloned()
+    }
+
+    pub fn set_generation(&self) -> u64 {
+        self.set_generation.load(Ordering::SeqCst)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<PluginSetEvent> {
+        self.events.subscribe()
+    }
+
+    /// The directories under the plugins dir that hold a plugin (a `plugin.toml`).
+    fn plugin_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(self.plugins_dir()) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() && !is_hidden(&path) {
+                    dirs.push(path);
+                }
+            }
+        }
+        dirs.sort();
+        dirs
+    }
+
+    /// Bring the whole set in line with the plugins directory.
+    pub async fn scan(&self) {
+        let mut dirs: Vec<PathBuf> = self.plugin_dirs();
+        let known: Vec<PathBuf> = self.dirs.lock().await.keys().cloned().collect();
+        for k in known {
+            if !dirs.contains(&k) {
+                dirs.push(k);
+            }
+        }
+        for dir in dirs {
+            self.sync_dir(&dir).await;
+        }
+    }
+
+    /// Load, replace or unload the plugin of one directory to match what is on disk.
+    pub async fn sync_dir(&self, dir: &Path) {
+        let mut dirs = self.dirs.lock().await;
+        let state = dirs.entry(dir.to_path_buf()).or_default();
+        if !dir.join(MANIFEST_FILE).exists() {
+            if let Some(id) = state.serving.take() {
+                self.unload(&id);
+            }
+            dirs.remove(dir);
+            return;
+        }
+        let files = match PluginFiles::read(dir) {
+            Ok(files) => files,
+            Err(e) => {
+                // A file still being written looks like this too; a later event retries.
+                state.last_error = Some(e.to_string());
+                state.attempted_hash = None;
+                tracing::warn!(dir = %dir.display(), "plugin not loaded: {e}");
+                return;
+            }
+        };
+        if state.attempted_hash.as_deref() == Some(files.content_hash.as_str()) {
+            return;
+        }
+        state.attempted_hash = Some(files.content_hash.clone());
+        state.manifest_id = Some(files.manifest.id.clone());
+        let id = files.manifest.id.clone();
+
+        let operator = self.config.operator(&id);
+        if !operator.enabled {
+            state.disabled = true;
+            state.last_error = None;
+            if let Some(old) = state.serving.take() {
+                self.unload(&old);
+            }
+            tracing::info!(plugin = %id, "plugin disabled by the operator; not loaded");
+            return;
+        }
+        state.disabled = false;
+        // Another directory already serving this id wins; two sources for one id would make
+        // "which version serves" ambiguous.
+        let clash = dirs
+            .iter()
+            .find(|(d, s)| d.as_path() != dir && s.serving.as_deref() == Some(id.as_str()))
+            .map(|(d, _)| d.clone());
+        let Some(state) = dirs.get_mut(dir) else { return };
+        if let Some(other) = clash {
+            let msg = format!(
+                "plugin id `{id}` is already served from {}; not loading it again from {}",
+                other.display(),
+                dir.display()
+            );
+            tracing::warn!("{msg}");
+            state.last_error = Some(msg);
+            return;
+        }
+
+        let counters = self.counters_for(&id);
+        let generation = self.peek_generation(&id) + 1;
+        let result = super::loaded::load(
+            &self.engine,
+            LoadRequest {
+                files,
+                operator: &operator,
+                defaults: &self.config.plugins,
+                services: self.services.clone(),
+                counters,
+                generation,
+                inspect_only: false,
+            },
+        )
+        .await;
+        match result {
+            Ok(plugin) => {
+                state.last_error = None;
+                if let Some(old) = state.serving.replace(id.clone())
+                    && old != id
+                {
+                    // The directory now holds a different plugin id.
+                    self.unload(&old);
+                }
+                self.install(plugin);
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                match &state.serving {
+                    Some(serving) => tracing::warn!(
+                        plugin = %id,
+                        "replacement refused, generation {} keeps serving: {msg}",
+                        self.peek_generation(serving)
+                    ),
+                    None => tracing::warn!(plugin = %id, "plugin refused: {msg}"),
+                }
+                state.last_error = Some(msg);
+            }
+        }
+    }
+
+    fn counters_for(&self, id: &str) -> Arc<Counters> {
+        let mut map = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(id.to_string()).or_default().clone()
+    }
+
+    fn peek_generation(&self, id: &str) -> u64 {
+        let map = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id).copied().unwrap_or(0)
+    }
+
+    fn install(&self, plugin: LoadedPlugin) {
+        let id = plugin.id().to_string();
+        {
+            let mut g = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+            g.insert(id.clone(), plugin.generation);
+        }
+        let plugin = Arc::new(plugin);
+        let mut previous = None;
+        self.current.rcu(|map| {
+            let mut next = PluginMap::clone(map);
+            previous = next.insert(id.clone(), plugin.clone());
+            next
+        });
+        let mut resource_types = plugin.info.resource_types.clone();
+        if let Some(old) = &previous {
+            for t in &old.info.resource_types {
+                if !resource_types.contains(t) {
+                    resource_types.push(t.clone());
+                }
+            }
+        }
+        let change = if previous.is_some() {
+            Change::Replaced
+        } else {
+            Change::Loaded
+        };
+        tracing::info!(
+            plugin = %id,
+            version = %plugin.info.version,
+            generation = plugin.generation,
+            from_cache = plugin.from_cache,
+            load_ms = plugin.load_time.as_secs_f64() * 1000.0,
+            "plugin {}",
+            if previous.is_some() { "replaced" } else { "loaded" }
+        );
+        self.emit(PluginSetEvent {
+            plugin: id,
+            change,
+            generation: plugin.generation,
+            kind: plugin.kind(),
+            resource_types,
+            set_generation: 0,
+        });
+    }
+
+    fn unload(&self, id: &str) {
+        let mut previous = None;
+        self.current.rcu(|map| {
+            let mut next = PluginMap::clone(map);
+            previous = next.remove(id);
+            next
+        });
+        if let Some(old) = previous {
+            tracing::info!(plugin = %id, "plugin unloaded");
+            self.emit(PluginSetEvent {
+                plugin: id.to_string(),
+                change: Change::Unloaded,
+                generation: 0,
+                kind: old.kind(),
+                resource_types: old.info.resource_types.clone(),
+                set_generation: 0,
+            });
+        }
+    }
+
+    fn emit(&self, mut event: PluginSetEvent) {
+        event.set_generation = self.set_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        // No subscribers is fine: nobody needs re-auditing yet.
+        let _ = self.events.send(event);
+    }
+
+    pub async fn statuses(&self) -> Vec<PluginStatus> {
+        let dirs = self.dirs.lock().await;
+        let current = self.snapshot();
+        let mut out = Vec::new();
+        for (dir, state) in dirs.iter() {
+            let serving = state.serving.as_ref().and_then(|id| current.get(id));
+            let status = if state.disabled {
+                "disabled"
+            } else if serving.is_some() {
+                "loaded"
+            } else {
+                "rejected"
+            };
+            out.push(match serving {
+                Some(p) => PluginStatus {
+                    id: Some(p.info.id.clone()),
+                    version: Some(p.info.version.clone()),
+                    kind: Some(p.kind()),
+                    dir: dir.clone(),
+                    status,
+                    generation: p.generation,
+                    last_error: state.last_error.clone(),
+                    resource_types: p.info.resource_types.clone(),
+                    capabilities: p.ctx.grants.list().iter().map(|c| c.to_string()).collect(),
+                    memory_limit_mib: Some((p.memory_bytes / (1024 * 1024)) as u64),
+                    timeout_ms: Some(p.timeout.as_millis() as u64),
+                    from_cache: Some(p.from_cache),
+                    load_time_ms: Some(p.load_time.as_secs_f64() * 1000.0),
+                    counters: Some(p.counters.snapshot()),
+                },
+                None => PluginStatus {
+                    id: state.manifest_id.clone(),
+                    version: None,
+                    kind: None,
+                    dir: dir.clone(),
+                    status,
+                    generation: 0,
+                    last_error: state.last_error.clone(),
+                    resource_types: Vec::new(),
+                    capabilities: Vec::new(),
+                    memory_limit_mib: None,
+                    timeout_ms: None,
+                    from_cache: None,
+                    load_time_ms: None,
+                    counters: None,
+                },
+            });
+        }
+        out
+    }
+
+    /// Load errors of directories that serve nothing, for reports.
+    pub async fn rejections(&self) -> Vec<(String, String)> {
+        self.statuses()
+            .await
+            .into_iter()
+            .filter(|s| s.status == "rejected")
+            .map(|s| {
+                (
+                    s.id.unwrap_or_else(|| s.dir.display().to_string()),
+                    s.last_error.unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn is_hidden(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.'))
+}
+
+/// Errors when a single file cannot be loaded at all (used by `simian plugin check`).
+pub type CheckError = LoadError;
