@@ -1,0 +1,80 @@
+//! What a plugin says about itself; the host checks it against `plugin.toml`.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    Auditor,
+    Notifier,
+}
+
+/// A check an auditor can raise, for listings and operator overrides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInfo {
+    pub id: String,
+    pub title: String,
+    pub score: u32,
+    pub description: String,
+}
+
+/// Must agree with the plugin's `plugin.toml` (id, version, kind, resource types), or the
+/// host refuses to load the plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginInfo {
+    pub id: String,
+    pub version: String,
+    pub kind: PluginKind,
+    pub description: String,
+    /// Resource types an auditor wants to see; empty for notifiers.
+    pub resource_types: Vec<String>,
+    pub checks: Vec<CheckInfo>,
+}
+
+impl PluginInfo {
+    pub fn auditor(id: impl Into<String>, version: impl Into<String>) -> PluginInfo {
+        PluginInfo::new(PluginKind::Auditor, id.into(), version.into())
+    }
+
+    pub fn notifier(id: impl Into<String>, version: impl Into<String>) -> PluginInfo {
+        PluginInfo::new(PluginKind::Notifier, id.into(), version.into())
+    }
+
+    fn new(kind: PluginKind, id: String, version: String) -> PluginInfo {
+        PluginInfo {
+            id,
+            version,
+            kind,
+            description: String::new(),
+            resource_types: Vec::new(),
+            checks: Vec::new(),
+        }
+    }
+
+    pub fn description(mut self, description: impl Into<String>) -> PluginInfo {
+        self.description = description.into();
+        self
+    }
+
+    pub fn resource_types<I, S>(mut self, resource_types: I) -> PluginInfo
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.resource_types = resource_types.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn check(
+        mut self,
+        id: impl Into<String>,
+        title: impl Into<String>,
+        score: u32,
+        description: impl Into<String>,
+    ) -> PluginInfo {
+        self.checks.push(CheckInfo {
+            id: id.into(),
+            title: title.into(),
+            score,
+            description: description.into(),
+        });
+        self
+    }
+}
