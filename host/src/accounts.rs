@@ -42,7 +42,11 @@ impl AccountBook {
             by_id: accounts.iter().map(|a| (a.id.clone(), a.clone())).collect(),
             by_canonical: accounts
                 .iter()
-                .filter_map(|a| a.canonical_id.clone().map(|c| (c.to_ascii_lowercase(), a.id.clone())))
+                .filter_map(|a| {
+                    a.canonical_id
+                        .clone()
+                        .map(|c| (c.to_ascii_lowercase(), a.id.clone()))
+                })
                 .collect(),
             networks,
         }
@@ -51,7 +55,10 @@ impl AccountBook {
     pub fn classify_account(&self, own: &str, account_id: &str) -> Classification {
         let account_id = account_id.trim();
         let (relation, name) = if account_id == own {
-            (Relation::Same, self.by_id.get(account_id).map(|a| a.name.clone()))
+            (
+                Relation::Same,
+                self.by_id.get(account_id).map(|a| a.name.clone()),
+            )
         } else {
             match self.by_id.get(account_id) {
                 Some(a) if a.third_party => (Relation::ThirdParty, Some(a.name.clone())),
@@ -74,7 +81,8 @@ impl AccountBook {
             return Err(format!("`{arn}` is not an ARN"));
         }
         let account = parts[4];
-        if account.is_empty() || account == "*" {
+        // `aws` owns AWS-managed policies; `*` and empty (S3) name no account.
+        if account.is_empty() || account == "*" || account == "aws" {
             return Ok(Classification {
                 relation: Relation::Unknown,
                 account_id: None,
@@ -82,7 +90,9 @@ impl AccountBook {
             });
         }
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("`{arn}` has account `{account}`, not a 12-digit id"));
+            return Err(format!(
+                "`{arn}` has account `{account}`, not a 12-digit id"
+            ));
         }
         Ok(self.classify_account(own, account))
     }
@@ -119,7 +129,10 @@ impl AccountBook {
     }
 
     pub fn classify_canonical_id(&self, own: &str, canonical: &str) -> Classification {
-        match self.by_canonical.get(&canonical.trim().to_ascii_lowercase()) {
+        match self
+            .by_canonical
+            .get(&canonical.trim().to_ascii_lowercase())
+        {
             Some(account) => self.classify_account(own, account),
             None => Classification {
                 relation: Relation::Unknown,
@@ -169,10 +182,22 @@ mod tests {
     #[test]
     fn accounts() {
         let b = book();
-        assert_eq!(b.classify_account("111111111111", "111111111111").relation, Relation::Same);
-        assert_eq!(b.classify_account("111111111111", "222222222222").relation, Relation::Friendly);
-        assert_eq!(b.classify_account("111111111111", "333333333333").relation, Relation::ThirdParty);
-        assert_eq!(b.classify_account("111111111111", "999999999999").relation, Relation::Unknown);
+        assert_eq!(
+            b.classify_account("111111111111", "111111111111").relation,
+            Relation::Same
+        );
+        assert_eq!(
+            b.classify_account("111111111111", "222222222222").relation,
+            Relation::Friendly
+        );
+        assert_eq!(
+            b.classify_account("111111111111", "333333333333").relation,
+            Relation::ThirdParty
+        );
+        assert_eq!(
+            b.classify_account("111111111111", "999999999999").relation,
+            Relation::Unknown
+        );
     }
 
     #[test]
@@ -181,28 +206,59 @@ mod tests {
         let c = b
             .classify_arn("111111111111", "arn:aws:iam::222222222222:root")
             .expect("arn");
-        assert_eq!((c.relation, c.name.as_deref()), (Relation::Friendly, Some("dev")));
-        let c = b.classify_arn("111111111111", "arn:aws:s3:::bucket").expect("arn");
+        assert_eq!(
+            (c.relation, c.name.as_deref()),
+            (Relation::Friendly, Some("dev"))
+        );
+        let c = b
+            .classify_arn("111111111111", "arn:aws:s3:::bucket")
+            .expect("arn");
         assert_eq!(c.relation, Relation::Unknown);
+        let c = b
+            .classify_arn("111111111111", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+            .expect("managed policy arn");
+        assert_eq!((c.relation, c.account_id), (Relation::Unknown, None));
         assert!(b.classify_arn("111111111111", "not-an-arn").is_err());
-        assert!(b.classify_arn("111111111111", "arn:aws:iam::12:root").is_err());
+        assert!(
+            b.classify_arn("111111111111", "arn:aws:iam::12:root")
+                .is_err()
+        );
     }
 
     #[test]
     fn cidrs() {
         let b = book();
-        assert_eq!(b.classify_cidr("1", "10.1.2.0/24").expect("ok").relation, Relation::Same);
+        assert_eq!(
+            b.classify_cidr("1", "10.1.2.0/24").expect("ok").relation,
+            Relation::Same
+        );
         let c = b.classify_cidr("1", "10.9.1.1/32").expect("ok");
-        assert_eq!((c.relation, c.name.as_deref()), (Relation::ThirdParty, Some("vendor-vpn")));
-        assert_eq!(b.classify_cidr("1", "0.0.0.0/0").expect("ok").relation, Relation::Unknown);
-        assert_eq!(b.classify_cidr("1", "::/0").expect("ok").relation, Relation::Unknown);
+        assert_eq!(
+            (c.relation, c.name.as_deref()),
+            (Relation::ThirdParty, Some("vendor-vpn"))
+        );
+        assert_eq!(
+            b.classify_cidr("1", "0.0.0.0/0").expect("ok").relation,
+            Relation::Unknown
+        );
+        assert_eq!(
+            b.classify_cidr("1", "::/0").expect("ok").relation,
+            Relation::Unknown
+        );
         assert!(b.classify_cidr("1", "10.0.0/8").is_err());
     }
 
     #[test]
     fn canonical_ids() {
         let b = book();
-        assert_eq!(b.classify_canonical_id("111111111111", "CANON-dev").relation, Relation::Friendly);
-        assert_eq!(b.classify_canonical_id("111111111111", "nobody").relation, Relation::Unknown);
+        assert_eq!(
+            b.classify_canonical_id("111111111111", "CANON-dev")
+                .relation,
+            Relation::Friendly
+        );
+        assert_eq!(
+            b.classify_canonical_id("111111111111", "nobody").relation,
+            Relation::Unknown
+        );
     }
 }

@@ -95,15 +95,20 @@ pub async fn run_auditor(
             Ok(results) => outcomes.extend(results),
             Err(failure) => {
                 failures.push(failure.to_string());
-                let retry = batch.len() > 1
-                    && !matches!(failure.cause, FailureCause::Timeout { .. });
+                let retry =
+                    batch.len() > 1 && !matches!(failure.cause, FailureCause::Timeout { .. });
                 if !retry {
                     outcomes.extend(batch.iter().map(|_| Err(failure.cause.to_string())));
                     continue;
                 }
                 for one in batch {
-                    match plugin.audit(std::slice::from_ref(one), source.clone()).await {
-                        Ok(mut r) => outcomes.push(r.pop().unwrap_or_else(|| Err("no result".into()))),
+                    match plugin
+                        .audit(std::slice::from_ref(one), source.clone())
+                        .await
+                    {
+                        Ok(mut r) => {
+                            outcomes.push(r.pop().unwrap_or_else(|| Err("no result".into())))
+                        }
                         Err(f) => outcomes.push(Err(f.cause.to_string())),
                     }
                 }
@@ -201,7 +206,12 @@ pub async fn audit_items(
     }
     for r in &mut reports {
         r.issues.sort_by(|a, b| {
-            (b.score, &a.plugin, &a.check_id, &a.notes).cmp(&(a.score, &b.plugin, &b.check_id, &b.notes))
+            (b.score, &a.plugin, &a.check_id, &a.notes).cmp(&(
+                a.score,
+                &b.plugin,
+                &b.check_id,
+                &b.notes,
+            ))
         });
         r.score = r.issues.iter().map(|i| u64::from(i.score)).sum();
     }

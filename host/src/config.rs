@@ -117,6 +117,18 @@ fn yes() -> bool {
     true
 }
 
+impl Default for PluginOperatorConfig {
+    /// A plugin the operator says nothing about: enabled, no settings, nothing granted.
+    fn default() -> Self {
+        PluginOperatorConfig {
+            enabled: true,
+            settings: toml::Table::new(),
+            grants: GrantsConfig::default(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawNetwork {
@@ -168,7 +180,7 @@ pub enum SmtpTls {
 }
 
 /// What the operator says about one plugin.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginOperatorConfig {
     #[serde(default = "yes")]
@@ -279,7 +291,8 @@ impl Config {
         let storage = StorageConfig {
             url: match raw.storage.url {
                 Some(url) => {
-                    if !(url.starts_with("sqlite:") || url.starts_with("postgres://")
+                    if !(url.starts_with("sqlite:")
+                        || url.starts_with("postgres://")
                         || url.starts_with("postgresql://"))
                     {
                         return Err(field(
@@ -297,7 +310,9 @@ impl Config {
         if memory_mib == 0 || memory_mib > max_memory_mib {
             return Err(field(
                 "plugins.memory_mib",
-                format!("{memory_mib} must be between 1 and plugins.max_memory_mib ({max_memory_mib})"),
+                format!(
+                    "{memory_mib} must be between 1 and plugins.max_memory_mib ({max_memory_mib})"
+                ),
             ));
         }
         if max_memory_mib > 4096 {
@@ -333,7 +348,10 @@ impl Config {
         let mut networks = Vec::with_capacity(raw.networks.len());
         for (i, net) in raw.networks.into_iter().enumerate() {
             let cidr = net.cidr.parse::<ipnet::IpNet>().map_err(|e| {
-                field(&format!("networks[{i}].cidr"), format!("`{}`: {e}", net.cidr))
+                field(
+                    &format!("networks[{i}].cidr"),
+                    format!("`{}`: {e}", net.cidr),
+                )
             })?;
             networks.push(NetworkConfig {
                 name: net.name,
@@ -344,9 +362,8 @@ impl Config {
         for (id, op) in &raw.plugin {
             if let Some(http) = &op.grants.http {
                 for (j, origin) in http.origins.iter().enumerate() {
-                    crate::plugin::grants::Origin::parse(origin).map_err(|e| {
-                        field(&format!("plugin.{id}.grants.http.origins[{j}]"), e)
-                    })?;
+                    crate::plugin::grants::Origin::parse(origin)
+                        .map_err(|e| field(&format!("plugin.{id}.grants.http.origins[{j}]"), e))?;
                 }
                 for (j, net) in http.private_networks.iter().enumerate() {
                     net.parse::<ipnet::IpNet>().map_err(|e| {
@@ -362,14 +379,19 @@ impl Config {
             {
                 return Err(field(
                     &format!("plugin.{id}.limits.memory_mib"),
-                    format!("{mem} must be between 1 and plugins.max_memory_mib ({max_memory_mib})"),
+                    format!(
+                        "{mem} must be between 1 and plugins.max_memory_mib ({max_memory_mib})"
+                    ),
                 ));
             }
         }
         if let Some(smtp) = &raw.smtp
             && !smtp.from.contains('@')
         {
-            return Err(field("smtp.from", format!("`{}` is not an address", smtp.from)));
+            return Err(field(
+                "smtp.from",
+                format!("`{}` is not an address", smtp.from),
+            ));
         }
 
         Ok(Config {
@@ -425,8 +447,11 @@ mod tests {
 
     #[test]
     fn unknown_field_is_named() {
-        let err = Config::parse("[plugins]\ndirr = \"x\"\n", Some(Path::new("/etc/simian.toml")))
-            .expect_err("must fail");
+        let err = Config::parse(
+            "[plugins]\ndirr = \"x\"\n",
+            Some(Path::new("/etc/simian.toml")),
+        )
+        .expect_err("must fail");
         let msg = err.to_string();
         assert!(msg.contains("/etc/simian.toml"), "{msg}");
         assert!(msg.contains("dirr"), "{msg}");
@@ -444,12 +469,12 @@ mod tests {
         let err = Config::parse("[[networks]]\nname = \"n\"\ncidr = \"10.0.0/8\"\n", None)
             .expect_err("must fail");
         assert!(err.to_string().contains("networks[0].cidr"), "{err}");
-        let err = Config::parse(
-            "[plugin.x.grants.http]\norigins = [\"ftp://a\"]\n",
-            None,
-        )
-        .expect_err("must fail");
-        assert!(err.to_string().contains("plugin.x.grants.http.origins[0]"), "{err}");
+        let err = Config::parse("[plugin.x.grants.http]\norigins = [\"ftp://a\"]\n", None)
+            .expect_err("must fail");
+        assert!(
+            err.to_string().contains("plugin.x.grants.http.origins[0]"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -473,5 +498,7 @@ memory_mib = 32
         assert_eq!(op.limits.memory_mib, Some(32));
         assert!(op.settings.contains_key("roster"));
         assert!(!c.operator("other").grants.accounts);
+        // Unmentioned plugins are enabled with nothing granted.
+        assert!(c.operator("other").enabled);
     }
 }

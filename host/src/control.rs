@@ -52,7 +52,11 @@ impl Drop for ControlServer {
     }
 }
 
-pub async fn serve(path: &Path, set: Arc<PluginSet>, batch_size: usize) -> Result<ControlServer, ControlError> {
+pub async fn serve(
+    path: &Path,
+    set: Arc<PluginSet>,
+    batch_size: usize,
+) -> Result<ControlServer, ControlError> {
     let io = |source| ControlError::Io {
         path: path.to_path_buf(),
         source,
@@ -138,7 +142,10 @@ async fn answer(request: Request, set: &Arc<PluginSet>, batch_size: usize) -> se
 }
 
 /// Ask a running host; Ok(None) when none is listening.
-pub async fn request(path: &Path, request: &Request) -> Result<Option<serde_json::Value>, ControlError> {
+pub async fn request(
+    path: &Path,
+    request: &Request,
+) -> Result<Option<serde_json::Value>, ControlError> {
     let Ok(stream) = UnixStream::connect(path).await else {
         return Ok(None);
     };
@@ -147,7 +154,8 @@ pub async fn request(path: &Path, request: &Request) -> Result<Option<serde_json
         source,
     };
     let (read, mut write) = stream.into_split();
-    let mut text = serde_json::to_string(request).map_err(|e| ControlError::Protocol(e.to_string()))?;
+    let mut text =
+        serde_json::to_string(request).map_err(|e| ControlError::Protocol(e.to_string()))?;
     text.push('\n');
     write.write_all(text.as_bytes()).await.map_err(io)?;
     let mut reader = BufReader::new(read);

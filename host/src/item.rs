@@ -42,7 +42,9 @@ impl Item {
             .map_err(|e| err(String::new(), format!("not valid JSON: {e}")))?;
         let list = match value {
             Value::Array(list) => list,
-            Value::Object(mut obj) if obj.contains_key("items") && !obj.contains_key("resourceType") => {
+            Value::Object(mut obj)
+                if obj.contains_key("items") && !obj.contains_key("resourceType") =>
+            {
                 match obj.remove("items") {
                     Some(Value::Array(list)) => list,
                     _ => return Err(err(String::new(), "field `items` must be an array".into())),
@@ -68,9 +70,12 @@ impl Item {
 
     /// Read one envelope; the error names the offending field.
     pub fn from_envelope(v: &Value) -> Result<Item, (String, String)> {
-        let obj = v
-            .as_object()
-            .ok_or_else(|| ("<item>".to_string(), "an item must be a JSON object".to_string()))?;
+        let obj = v.as_object().ok_or_else(|| {
+            (
+                "<item>".to_string(),
+                "an item must be a JSON object".to_string(),
+            )
+        })?;
         let text = |names: &[&str], required: bool| -> Result<String, (String, String)> {
             for name in names {
                 match obj.get(*name) {
@@ -97,7 +102,10 @@ impl Item {
             // AWS Config's API returns the configuration as a JSON string.
             Some(Value::String(s)) => {
                 serde_json::from_str::<Value>(s).map_err(|e| {
-                    ("configuration".to_string(), format!("string is not JSON: {e}"))
+                    (
+                        "configuration".to_string(),
+                        format!("string is not JSON: {e}"),
+                    )
                 })?;
                 s.clone()
             }
@@ -127,8 +135,14 @@ impl Item {
                 .iter()
                 .enumerate()
                 .map(|(i, t)| {
-                    let k = t.get("key").or_else(|| t.get("Key")).and_then(Value::as_str);
-                    let v = t.get("value").or_else(|| t.get("Value")).and_then(Value::as_str);
+                    let k = t
+                        .get("key")
+                        .or_else(|| t.get("Key"))
+                        .and_then(Value::as_str);
+                    let v = t
+                        .get("value")
+                        .or_else(|| t.get("Value"))
+                        .and_then(Value::as_str);
                     match (k, v) {
                         (Some(k), Some(v)) => Ok((k.to_string(), v.to_string())),
                         _ => Err((format!("tags[{i}]"), "needs string key and value".into())),
@@ -222,7 +236,10 @@ mod tests {
         let doc = format!("[{SG},{}]", SG.replace("\"resourceId\":\"sg-1\",", ""));
         let e = Item::parse_document(&doc, "items.json").expect_err("missing id");
         let msg = e.to_string();
-        assert!(msg.contains("items.json") && msg.contains("item[1]") && msg.contains("resourceId"), "{msg}");
+        assert!(
+            msg.contains("items.json") && msg.contains("item[1]") && msg.contains("resourceId"),
+            "{msg}"
+        );
         let e = Item::parse_document("{not json", "f.json").expect_err("bad json");
         assert!(e.to_string().starts_with("f.json: not valid JSON"), "{e}");
         let doc = SG.replace(r#"{"owner":"a"}"#, r#"{"owner":3}"#);

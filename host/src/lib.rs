@@ -2,10 +2,10 @@
 //! hot-swappable WebAssembly plugins.
 
 pub mod accounts;
+pub mod audit;
+pub mod cli;
 pub mod config;
+pub mod control;
 pub mod item;
 pub mod plugin;
 pub mod services;
-pub mod audit;
-pub mod control;
-pub mod cli;

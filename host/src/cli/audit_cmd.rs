@@ -84,7 +84,10 @@ fn render(report: &AuditReport) -> String {
                     ]
                 })
                 .collect();
-            out.push_str(&table(&["  PLUGIN", "CHECK", "SCORE", "TITLE", "NOTES"], &rows));
+            out.push_str(&table(
+                &["  PLUGIN", "CHECK", "SCORE", "TITLE", "NOTES"],
+                &rows,
+            ));
         }
         for e in &item.errors {
             out.push_str(&format!("  ERROR {}: {}\n", e.plugin, e.error));

@@ -14,7 +14,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "simian", version, about = "Watch AWS configuration and judge it with sandboxed plugins")]
+#[command(
+    name = "simian",
+    version,
+    about = "Watch AWS configuration and judge it with sandboxed plugins"
+)]
 pub struct Cli {
     /// Log filter (tracing EnvFilter syntax), e.g. `info` or `simian=debug`.
     #[arg(long, global = true, env = "SIMIAN_LOG")]
@@ -111,7 +115,10 @@ pub fn main() -> ExitCode {
         _ => "warn",
     };
     init_logging(cli.log.as_deref(), default_log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -121,7 +128,9 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             Command::Run { config } => run_cmd::run(config.as_deref()).await,
-            Command::Plugins { config, format } => plugins_cmd::run(config.as_deref(), format).await,
+            Command::Plugins { config, format } => {
+                plugins_cmd::run(config.as_deref(), format).await
+            }
             Command::Audit {
                 item,
                 config,

@@ -40,12 +40,23 @@ fn camel(id: &str) -> String {
         .collect()
 }
 
-pub fn new(name: &str, kind: KindArg, dir: Option<PathBuf>, sdk: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn new(
+    name: &str,
+    kind: KindArg,
+    dir: Option<PathBuf>,
+    sdk: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     if !is_plugin_id(name) {
-        bail!("plugin name `{name}` must be lowercase letters, digits and dashes, starting with a letter");
+        bail!(
+            "plugin name `{name}` must be lowercase letters, digits and dashes, starting with a letter"
+        );
     }
     let dir = dir.unwrap_or_else(|| PathBuf::from(name));
-    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+    if dir.exists()
+        && std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
         bail!("{} already exists and is not empty", dir.display());
     }
     let sdk_dependency = match sdk.or_else(default_sdk) {
@@ -53,7 +64,10 @@ pub fn new(name: &str, kind: KindArg, dir: Option<PathBuf>, sdk: Option<PathBuf>
             let path = std::fs::canonicalize(&path)
                 .with_context(|| format!("SDK path {} does not exist", path.display()))?;
             if !path.join("Cargo.toml").exists() {
-                bail!("{} is not the simian-sdk crate (no Cargo.toml)", path.display());
+                bail!(
+                    "{} is not the simian-sdk crate (no Cargo.toml)",
+                    path.display()
+                );
             }
             format!("simian-sdk = {{ path = {:?} }}", path.display().to_string())
         }
@@ -113,7 +127,15 @@ pub async fn build(crate_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<Exi
         .with_context(|| format!("{} has no Cargo.toml", crate_dir.display()))?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = tokio::process::Command::new(&cargo)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--message-format", "json-render-diagnostics", "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--message-format",
+            "json-render-diagnostics",
+            "--manifest-path",
+        ])
         .arg(&cargo_toml)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -129,7 +151,9 @@ pub async fn build(crate_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<Exi
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut artifact = None;
     for line in stdout.lines() {
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
         if msg["reason"] != "compiler-artifact" {
             continue;
         }
@@ -139,7 +163,8 @@ pub async fn build(crate_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<Exi
         let cdylib = msg["target"]["kind"]
             .as_array()
             .is_some_and(|k| k.iter().any(|k| k == "cdylib"));
-        if same_crate && cdylib
+        if same_crate
+            && cdylib
             && let Some(files) = msg["filenames"].as_array()
         {
             artifact = files
@@ -157,7 +182,8 @@ pub async fn build(crate_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<Exi
     })?;
     let out = out.unwrap_or_else(|| crate_dir.join("dist"));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let wasm = std::fs::read(&artifact).with_context(|| format!("cannot read {}", artifact.display()))?;
+    let wasm =
+        std::fs::read(&artifact).with_context(|| format!("cannot read {}", artifact.display()))?;
     let wasm_out = out.join(manifest.wasm_file());
     // The component first: a host that sees the new manifest then finds the matching code.
     place(&wasm_out, &wasm)?;
@@ -216,7 +242,8 @@ pub async fn check(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
         Ok((component, _)) => {
             let summary = summarize_imports(&engine.engine, &component);
             report.imports = summary.imports.clone();
-            report.capabilities_needed = summary.capabilities.iter().map(|c| c.to_string()).collect();
+            report.capabilities_needed =
+                summary.capabilities.iter().map(|c| c.to_string()).collect();
             report.contract = summary.contract.clone();
             for u in &summary.undeclared {
                 report.problems.push(format!(
@@ -276,7 +303,11 @@ pub async fn check(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
                 {
                     Ok(plugin) => {
                         if beside.is_some() {
-                            report.problems.extend(manifest_problems(&manifest, &plugin, &summary.capabilities));
+                            report.problems.extend(manifest_problems(
+                                &manifest,
+                                &plugin,
+                                &summary.capabilities,
+                            ));
                         }
                         report.describe = Some(plugin.info.clone());
                     }
@@ -321,7 +352,9 @@ fn manifest_problems(
     let mut problems = Vec::new();
     let mut differ = |field: &str, a: String, b: String| {
         if a != b {
-            problems.push(format!("plugin.toml says {field} = {a} but describe() says {b}"));
+            problems.push(format!(
+                "plugin.toml says {field} = {a} but describe() says {b}"
+            ));
         }
     };
     differ("id", m.id.clone(), info.id.clone());
@@ -364,7 +397,10 @@ fn render_check(r: &CheckReport) -> String {
             d.resource_types.join(", ")
         ));
         for c in &d.checks {
-            out.push_str(&format!("  check:        {} \"{}\" score {}\n", c.id, c.title, c.score));
+            out.push_str(&format!(
+                "  check:        {} \"{}\" score {}\n",
+                c.id, c.title, c.score
+            ));
         }
     }
     if let Some(c) = &r.contract {

@@ -69,8 +69,17 @@ fn render(listing: &serde_json::Value) -> String {
         .collect();
     let mut out = table(
         &[
-            "ID", "VERSION", "KIND", "GEN", "STATUS", "CALLS", "TIME_MS", "TRAPS", "TIMEOUTS",
-            "PEAK_MIB", "LAST_ERROR",
+            "ID",
+            "VERSION",
+            "KIND",
+            "GEN",
+            "STATUS",
+            "CALLS",
+            "TIME_MS",
+            "TRAPS",
+            "TIMEOUTS",
+            "PEAK_MIB",
+            "LAST_ERROR",
         ],
         &rows,
     );

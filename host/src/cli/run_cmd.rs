@@ -18,9 +18,8 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create plugins dir {}", config.plugins.dir.display()))?;
     // Until the store lands, plugins' item lookups see no items.
     let items = Arc::new(MemoryItems::default());
-    let services = Arc::new(
-        HostServices::from_config(&config, items).map_err(|e| anyhow::anyhow!("{e}"))?,
-    );
+    let services =
+        Arc::new(HostServices::from_config(&config, items).map_err(|e| anyhow::anyhow!("{e}"))?);
     let set = crate::plugin::plugin_set(config.clone(), services)?;
     // Watch before the first scan so nothing dropped in meanwhile is missed.
     let _reloader = crate::plugin::reload::watch(set.clone())?;

@@ -20,12 +20,16 @@ use super::host::HostState;
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Frames captured in a trap's backtrace.
+pub const BACKTRACE_FRAMES: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     #[error("not a WebAssembly file (no \\0asm header)")]
     NotWasm,
-    #[error("a core WebAssembly module, not a component: build for wasm32-wasip2 (simian plugin build)")]
+    #[error(
+        "a core WebAssembly module, not a component: build for wasm32-wasip2 (simian plugin build)"
+    )]
     CoreModule,
     #[error("invalid component: {0}")]
     Invalid(String),
@@ -65,6 +69,8 @@ impl PluginEngine {
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         config.max_wasm_stack(1024 * 1024);
+        // Enough frames to recognise runaway recursion in a trap (see `loaded`).
+        config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(BACKTRACE_FRAMES));
         config.async_stack_size(2 * 1024 * 1024);
         let slots = opts.max_instances.max(1);
         let mut pool = PoolingAllocationConfig::default();

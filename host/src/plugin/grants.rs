@@ -78,7 +78,9 @@ impl Origin {
         let url = url::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
         let origin = Self::of_url(&url).map_err(|e| format!("`{text}`: {e}"))?;
         if url.path() != "/" && !url.path().is_empty() || url.query().is_some() {
-            return Err(format!("`{text}` must be an origin (scheme://host[:port]) without a path"));
+            return Err(format!(
+                "`{text}` must be an origin (scheme://host[:port]) without a path"
+            ));
         }
         Ok(origin)
     }
@@ -134,7 +136,8 @@ impl Grants {
     pub fn effective(requested: &RequestedCapabilities, granted: &GrantsConfig) -> Grants {
         let items = match (&requested.items, &granted.items) {
             (Some(req), Some(grant)) => {
-                let grant: BTreeSet<&str> = grant.resource_types.iter().map(String::as_str).collect();
+                let grant: BTreeSet<&str> =
+                    grant.resource_types.iter().map(String::as_str).collect();
                 let set: BTreeSet<String> = req
                     .resource_types
                     .iter()
@@ -210,7 +213,10 @@ impl Grants {
     }
 
     pub fn list(&self) -> Vec<Capability> {
-        Capability::ALL.into_iter().filter(|c| self.has(*c)).collect()
+        Capability::ALL
+            .into_iter()
+            .filter(|c| self.has(*c))
+            .collect()
     }
 
     pub fn check_items(&self, resource_type: &str) -> Result<(), String> {
@@ -227,7 +233,9 @@ impl Grants {
         match &self.http {
             None => Err("capability `http` is not granted".into()),
             Some(scope) if scope.origins.contains(origin) => Ok(scope),
-            Some(_) => Err(format!("capability `http` is not granted for origin {origin}")),
+            Some(_) => Err(format!(
+                "capability `http` is not granted for origin {origin}"
+            )),
         }
     }
 
@@ -242,7 +250,9 @@ impl Grants {
         if ok {
             Ok(())
         } else {
-            Err(format!("capability `mail` is not granted for recipient {address}"))
+            Err(format!(
+                "capability `mail` is not granted for recipient {address}"
+            ))
         }
     }
 }
@@ -260,7 +270,10 @@ mod tests {
                 resource_types: vec!["AWS::IAM::User".into(), "AWS::S3::Bucket".into()],
             }),
             http: Some(RequestedHttp {
-                origins: vec!["https://hooks.example.com".into(), "https://evil.example".into()],
+                origins: vec![
+                    "https://hooks.example.com".into(),
+                    "https://evil.example".into(),
+                ],
             }),
             mail: Some(MailGrant {
                 recipients: vec!["sec@example.com".into(), "ops@other.org".into()],

@@ -223,7 +223,9 @@ impl accounts::Host for HostState {
     ) -> Result<accounts::Classification, types::HostError> {
         self.require(Capability::Accounts)?;
         let book = self.plugin.services.accounts.load();
-        Ok(classification(book.classify_account(&own_account, &account_id)))
+        Ok(classification(
+            book.classify_account(&own_account, &account_id),
+        ))
     }
 
     async fn classify_arn(
@@ -257,7 +259,9 @@ impl accounts::Host for HostState {
     ) -> Result<accounts::Classification, types::HostError> {
         self.require(Capability::Accounts)?;
         let book = self.plugin.services.accounts.load();
-        Ok(classification(book.classify_canonical_id(&own_account, &canonical_id)))
+        Ok(classification(
+            book.classify_canonical_id(&own_account, &canonical_id),
+        ))
     }
 }
 
@@ -331,7 +335,9 @@ impl http::Host for HostState {
                 .map(|h| (h.name, h.value))
                 .collect(),
             body: request.body,
-            timeout: request.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
+            timeout: request
+                .timeout_ms
+                .map(|ms| Duration::from_millis(ms.into())),
         };
         let url = req.url.clone();
         let result = egress::send(&plugin.grants, &plugin.services.http, req).await;

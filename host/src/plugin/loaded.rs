@@ -73,7 +73,9 @@ pub enum LoadError {
         plugin: String,
         failure: PluginFailure,
     },
-    #[error("plugin `{plugin}`: plugin.toml says {field} = {manifest} but describe() says {described}")]
+    #[error(
+        "plugin `{plugin}`: plugin.toml says {field} = {manifest} but describe() says {described}"
+    )]
     Mismatch {
         plugin: String,
         field: &'static str,
@@ -289,6 +291,11 @@ pub fn summarize_imports(
         exports: ty.exports(engine).map(|(n, _)| n.to_string()).collect(),
     };
     for (name, item) in ty.imports(engine) {
+        // World-level `use` of contract types shows up as type imports; they carry no
+        // capability and wasmtime resolves them structurally.
+        if matches!(item.ty, ComponentItem::Type(_)) {
+            continue;
+        }
         summary.imports.push(name.to_string());
         if name.starts_with("wasi:") {
             continue;
@@ -314,7 +321,10 @@ pub fn summarize_imports(
     summary
 }
 
-pub async fn load(engine: &Arc<PluginEngine>, req: LoadRequest<'_>) -> Result<LoadedPlugin, LoadError> {
+pub async fn load(
+    engine: &Arc<PluginEngine>,
+    req: LoadRequest<'_>,
+) -> Result<LoadedPlugin, LoadError> {
     let started = Instant::now();
     let LoadRequest {
         files,
@@ -413,8 +423,9 @@ pub async fn load(engine: &Arc<PluginEngine>, req: LoadRequest<'_>) -> Result<Lo
                 .instantiate_pre(&component)
                 .map_err(|e| contract_err(format!("does not link as an auditor: {e:#}")))?;
             Pre::Auditor(
-                v0_1_0::auditor::AuditorPre::new(instance_pre)
-                    .map_err(|e| contract_err(format!("does not match the auditor world: {e:#}")))?,
+                v0_1_0::auditor::AuditorPre::new(instance_pre).map_err(|e| {
+                    contract_err(format!("does not match the auditor world: {e:#}"))
+                })?,
             )
         }
         PluginKind::Notifier => {
@@ -429,8 +440,9 @@ pub async fn load(engine: &Arc<PluginEngine>, req: LoadRequest<'_>) -> Result<Lo
                 .instantiate_pre(&component)
                 .map_err(|e| contract_err(format!("does not link as a notifier: {e:#}")))?;
             Pre::Notifier(
-                v0_1_0::notifier::NotifierPre::new(instance_pre)
-                    .map_err(|e| contract_err(format!("does not match the notifier world: {e:#}")))?,
+                v0_1_0::notifier::NotifierPre::new(instance_pre).map_err(|e| {
+                    contract_err(format!("does not match the notifier world: {e:#}"))
+                })?,
             )
         }
     };
@@ -438,7 +450,10 @@ pub async fn load(engine: &Arc<PluginEngine>, req: LoadRequest<'_>) -> Result<Lo
     let memory_mib = operator
         .limits
         .memory_mib
-        .or(manifest.limits.memory_mib.map(|m| m.min(defaults.max_memory_mib)))
+        .or(manifest
+            .limits
+            .memory_mib
+            .map(|m| m.min(defaults.max_memory_mib)))
         .unwrap_or(defaults.memory_mib);
     let timeout_ms = operator
         .limits
@@ -536,7 +551,9 @@ pub fn toml_to_json(v: toml::Value) -> serde_json::Value {
         toml::Value::Boolean(b) => J::Bool(b),
         toml::Value::Datetime(d) => J::String(d.to_string()),
         toml::Value::Array(a) => J::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => J::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+        toml::Value::Table(t) => {
+            J::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
     }
 }
 
@@ -557,12 +574,17 @@ impl LoadedPlugin {
     }
 
     async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, PluginFailure> {
-        self.engine.permits.clone().acquire_owned().await.map_err(|_| PluginFailure {
-            plugin: self.info.id.clone(),
-            cause: FailureCause::Failed {
-                message: "host is shutting down".into(),
-            },
-        })
+        self.engine
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| PluginFailure {
+                plugin: self.info.id.clone(),
+                cause: FailureCause::Failed {
+                    message: "host is shutting down".into(),
+                },
+            })
     }
 
     /// A fresh store with this plugin's memory cap and time budget.
@@ -652,13 +674,14 @@ impl LoadedPlugin {
                     limit_mib: (self.memory_bytes / (1024 * 1024)) as u64,
                     requested_mib: (requested / (1024 * 1024)) as u64,
                 }
-            } else if trap == Some(wasmtime::Trap::StackOverflow) {
+            } else if trap == Some(wasmtime::Trap::StackOverflow) || runaway_recursion(&error) {
                 FailureCause::StackOverflow
             } else if let Some(message) = panic_message(&err) {
                 FailureCause::Panic { message }
-            } else if trap.is_some() {
+            } else if let Some(trap) = trap {
+                tracing::debug!(plugin, "trap: {error:?}");
                 FailureCause::Trap {
-                    message: format!("{error:#}"),
+                    message: trap.to_string(),
                 }
             } else {
                 FailureCause::Failed {
@@ -749,6 +772,27 @@ impl LoadedPlugin {
         .await;
         self.finish(store, permit, started, changes.len() as u64, outcome)
     }
+}
+
+/// Languages that keep their stack in linear memory (Rust, C) run out of it before the wasm
+/// call stack does, so unbounded recursion traps as an out-of-bounds access; a backtrace that
+/// is deep and almost all one function tells it apart from other memory bugs.
+fn runaway_recursion(error: &wasmtime::Error) -> bool {
+    let Some(bt) = error.downcast_ref::<wasmtime::WasmBacktrace>() else {
+        return false;
+    };
+    let frames = bt.frames();
+    if frames.len() < super::engine::BACKTRACE_FRAMES {
+        return false;
+    }
+    let mut counts = std::collections::HashMap::new();
+    for f in frames {
+        *counts.entry(f.func_index()).or_insert(0usize) += 1;
+    }
+    counts
+        .values()
+        .max()
+        .is_some_and(|&n| n * 10 >= frames.len() * 9)
 }
 
 /// Rust's panic hook writes "panicked at <location>:" and the message on the next line.

@@ -137,7 +137,9 @@ impl Manifest {
     }
 
     pub fn wasm_file(&self) -> String {
-        self.wasm.clone().unwrap_or_else(|| format!("{}.wasm", self.id))
+        self.wasm
+            .clone()
+            .unwrap_or_else(|| format!("{}.wasm", self.id))
     }
 }
 
@@ -181,13 +183,19 @@ memory_mib = 16
     fn errors_name_file_and_field() {
         let bad = GOOD.replace("\"sg-open\"", "\"Sg Open\"");
         let e = Manifest::parse(&bad, Path::new("p/plugin.toml")).expect_err("bad id");
-        assert!(e.to_string().contains("p/plugin.toml") && e.to_string().contains("`id`"), "{e}");
+        assert!(
+            e.to_string().contains("p/plugin.toml") && e.to_string().contains("`id`"),
+            "{e}"
+        );
         let bad = GOOD.replace("kind = \"auditor\"", "kind = \"judge\"");
         let e = Manifest::parse(&bad, Path::new("p/plugin.toml")).expect_err("bad kind");
         assert!(e.to_string().contains("kind"), "{e}");
         let bad = GOOD.replace("https://hooks", "ftp://hooks");
         let e = Manifest::parse(&bad, Path::new("p/plugin.toml")).expect_err("bad origin");
-        assert!(e.to_string().contains("capabilities.http.origins[0]"), "{e}");
+        assert!(
+            e.to_string().contains("capabilities.http.origins[0]"),
+            "{e}"
+        );
         let bad = GOOD.replace("resource_types = [\"AWS::EC2::SecurityGroup\"]", "");
         assert!(Manifest::parse(&bad, Path::new("x")).is_err());
     }

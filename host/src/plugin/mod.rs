@@ -24,7 +24,10 @@ use crate::config::Config;
 use crate::services::HostServices;
 
 /// Build the engine and an empty plugin set for a configuration.
-pub fn plugin_set(config: Arc<Config>, services: Arc<HostServices>) -> anyhow::Result<Arc<PluginSet>> {
+pub fn plugin_set(
+    config: Arc<Config>,
+    services: Arc<HostServices>,
+) -> anyhow::Result<Arc<PluginSet>> {
     let engine = engine::PluginEngine::new(engine::EngineOptions {
         max_instances: config.plugins.max_instances,
         max_memory_bytes: config.plugins.max_memory_mib as usize * 1024 * 1024,

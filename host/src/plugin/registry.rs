@@ -15,7 +15,9 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::engine::PluginEngine;
-use super::loaded::{Counters, CountersSnapshot, LoadError, LoadRequest, LoadedPlugin, PluginFiles};
+use super::loaded::{
+    Counters, CountersSnapshot, LoadError, LoadRequest, LoadedPlugin, PluginFiles,
+};
 use super::manifest::{MANIFEST_FILE, PluginKind};
 use crate::config::Config;
 use crate::services::HostServices;
@@ -89,7 +91,11 @@ pub struct PluginSet {
 }
 
 impl PluginSet {
-    pub fn new(engine: Arc<PluginEngine>, services: Arc<HostServices>, config: Arc<Config>) -> PluginSet {
+    pub fn new(
+        engine: Arc<PluginEngine>,
+        services: Arc<HostServices>,
+        config: Arc<Config>,
+    ) -> PluginSet {
         PluginSet {
             engine,
             services,
@@ -198,7 +204,9 @@ impl PluginSet {
             .iter()
             .find(|(d, s)| d.as_path() != dir && s.serving.as_deref() == Some(id.as_str()))
             .map(|(d, _)| d.clone());
-        let Some(state) = dirs.get_mut(dir) else { return };
+        let Some(state) = dirs.get_mut(dir) else {
+            return;
+        };
         if let Some(other) = clash {
             let msg = format!(
                 "plugin id `{id}` is already served from {}; not loading it again from {}",

@@ -54,27 +54,30 @@ pub fn watch(set: Arc<PluginSet>) -> anyhow::Result<Reloader> {
     let root = std::fs::canonicalize(&root).unwrap_or(root);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<BTreeSet<PathBuf>>();
     let handler_root = root.clone();
-    let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
-        match result {
-            Ok(events) => {
-                let dirs: BTreeSet<PathBuf> = events
-                    .iter()
-                    .filter(|e| relevant(&e.kind))
-                    .flat_map(|e| e.paths.iter())
-                    .filter_map(|p| plugin_dir_of(&handler_root, p))
-                    .collect();
-                if !dirs.is_empty() {
-                    let _ = tx.send(dirs);
+    let mut debouncer =
+        new_debouncer(
+            DEBOUNCE,
+            None,
+            move |result: DebounceEventResult| match result {
+                Ok(events) => {
+                    let dirs: BTreeSet<PathBuf> = events
+                        .iter()
+                        .filter(|e| relevant(&e.kind))
+                        .flat_map(|e| e.paths.iter())
+                        .filter_map(|p| plugin_dir_of(&handler_root, p))
+                        .collect();
+                    if !dirs.is_empty() {
+                        let _ = tx.send(dirs);
+                    }
                 }
-            }
-            Err(errors) => {
-                for e in errors {
-                    tracing::warn!("plugin watcher: {e}");
+                Err(errors) => {
+                    for e in errors {
+                        tracing::warn!("plugin watcher: {e}");
+                    }
                 }
-            }
-        }
-    })
-    .map_err(|e| anyhow::anyhow!("cannot watch plugins dir: {e}"))?;
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("cannot watch plugins dir: {e}"))?;
     debouncer
         .watch(&root, notify::RecursiveMode::Recursive)
         .map_err(|e| anyhow::anyhow!("cannot watch {}: {e}", root.display()))?;
@@ -107,9 +110,16 @@ mod tests {
             plugin_dir_of(root, Path::new("/p/sg/plugin.toml")),
             Some(PathBuf::from("/p/sg"))
         );
-        assert_eq!(plugin_dir_of(root, Path::new("/p/sg")), Some(PathBuf::from("/p/sg")));
+        assert_eq!(
+            plugin_dir_of(root, Path::new("/p/sg")),
+            Some(PathBuf::from("/p/sg"))
+        );
         assert_eq!(plugin_dir_of(root, Path::new("/elsewhere/x")), None);
-        assert!(!relevant(&EventKind::Access(AccessKind::Open(AccessMode::Any))));
-        assert!(relevant(&EventKind::Access(AccessKind::Close(AccessMode::Write))));
+        assert!(!relevant(&EventKind::Access(AccessKind::Open(
+            AccessMode::Any
+        ))));
+        assert!(relevant(&EventKind::Access(AccessKind::Close(
+            AccessMode::Write
+        ))));
     }
 }

@@ -106,13 +106,19 @@ async fn resolve_checked(
         }
     };
     if addrs.is_empty() {
-        return Err(HostError::Failed(format!("{} resolves to no address", origin.host)));
+        return Err(HostError::Failed(format!(
+            "{} resolves to no address",
+            origin.host
+        )));
     }
     // Refuse if ANY answer is restricted: otherwise a name with one public and one metadata
     // address could be steered to the latter.
     for addr in &addrs {
         if let Some(range) = restricted_range(addr.ip())
-            && !scope.private_networks.iter().any(|n| n.contains(&addr.ip()))
+            && !scope
+                .private_networks
+                .iter()
+                .any(|n| n.contains(&addr.ip()))
         {
             return Err(HostError::Denied(format!(
                 "{} resolves to {} ({range} address); grant it with http.private_networks",
@@ -137,14 +143,17 @@ pub async fn send(
     let mut method = reqwest::Method::from_bytes(req.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| HostError::Invalid(format!("method `{}`", req.method)))?;
     let mut body = req.body;
-    if body.as_ref().is_some_and(|b| b.len() > limits.max_request_bytes) {
+    if body
+        .as_ref()
+        .is_some_and(|b| b.len() > limits.max_request_bytes)
+    {
         return Err(HostError::TooLarge(format!(
             "request body over {} bytes",
             limits.max_request_bytes
         )));
     }
-    let mut url =
-        url::Url::parse(&req.url).map_err(|e| HostError::Invalid(format!("url `{}`: {e}", req.url)))?;
+    let mut url = url::Url::parse(&req.url)
+        .map_err(|e| HostError::Invalid(format!("url `{}`: {e}", req.url)))?;
     for hop in 0..=limits.max_redirects {
         let origin = Origin::of_url(&url).map_err(HostError::Invalid)?;
         let scope = grants.check_origin(&origin).map_err(HostError::Denied)?;

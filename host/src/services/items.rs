@@ -46,7 +46,9 @@ impl MemoryItems {
     }
 
     fn read(&self) -> Result<std::sync::RwLockReadGuard<'_, Vec<Item>>, String> {
-        self.items.read().map_err(|_| "item source poisoned".to_string())
+        self.items
+            .read()
+            .map_err(|_| "item source poisoned".to_string())
     }
 }
 

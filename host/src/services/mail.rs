@@ -37,8 +37,9 @@ impl MailRelay {
             .timeout(Some(Duration::from_millis(cfg.timeout_ms)));
         if let Some(user) = &cfg.username {
             let password = match &cfg.password_env {
-                Some(var) => std::env::var(var)
-                    .map_err(|_| format!("smtp.password_env: environment variable {var} is not set"))?,
+                Some(var) => std::env::var(var).map_err(|_| {
+                    format!("smtp.password_env: environment variable {var} is not set")
+                })?,
                 None => String::new(),
             };
             builder = builder.credentials(Credentials::new(user.clone(), password));

@@ -1,0 +1,291 @@
+//! Shared machinery for the end-to-end tests: build the real plugin components and the real
+//! `simian` binary once per test process, lay out throwaway environments, start a real host.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub mod http;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}
+
+/// `<target>/<profile>` of the running test binary (`…/debug/deps/test-hash`).
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+pub fn target_dir() -> PathBuf {
+    profile_dir()
+        .parent()
+        .expect("profile dir has a parent")
+        .to_path_buf()
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(workspace())
+        .env("CARGO_TARGET_DIR", target_dir());
+    cmd
+}
+
+fn run_cargo(args: &[&str]) {
+    let status = cargo()
+        .args(args)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run cargo {args:?}: {e}"));
+    assert!(status.success(), "cargo {args:?} failed");
+}
+
+/// The plugin packages the tests deploy, built once as wasm32-wasip2 components.
+pub const PLUGIN_PACKAGES: &[&str] = &[
+    "simian-plugin-sg-internet-accessible",
+    "simian-fixture-hostile",
+    "simian-fixture-undeclared-import",
+];
+
+/// Path of a built plugin component, e.g. `wasm("simian_fixture_hostile")`.
+pub fn wasm(crate_name: &str) -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let mut args = vec!["build", "--target", "wasm32-wasip2", "--profile", "plugin"];
+        for p in PLUGIN_PACKAGES {
+            args.push("-p");
+            args.push(p);
+        }
+        run_cargo(&args);
+    });
+    let path = target_dir()
+        .join("wasm32-wasip2/plugin")
+        .join(format!("{crate_name}.wasm"));
+    assert!(path.exists(), "{} was not built", path.display());
+    path
+}
+
+/// The real `simian` binary, built in the tests' own profile.
+pub fn simian_bin() -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| run_cargo(&["build", "-p", "simian", "--bin", "simian"]));
+    profile_dir().join("simian")
+}
+
+/// A throwaway simian installation: data dir, plugins dir, config file.
+pub struct Env {
+    pub root: tempfile::TempDir,
+}
+
+impl Env {
+    /// `extra` is appended to a config that sets the data and plugins directories.
+    pub fn new(extra: &str) -> Env {
+        let root = tempfile::Builder::new()
+            .prefix("simian-e2e")
+            .tempdir()
+            .expect("tempdir");
+        let env = Env { root };
+        std::fs::create_dir_all(env.plugins_dir()).expect("plugins dir");
+        env.write_config(extra);
+        env
+    }
+
+    pub fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.path().join("plugins")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.path().join("simian.toml")
+    }
+
+    pub fn write_config(&self, extra: &str) {
+        let text = format!("data_dir = \"data\"\n[plugins]\ndir = \"plugins\"\n{extra}\n");
+        std::fs::write(self.config_path(), text).expect("write config");
+    }
+
+    pub fn config(&self) -> simian::config::Config {
+        simian::config::Config::load(&self.config_path()).expect("valid config")
+    }
+
+    /// Deploy a plugin directory the way operators should: component first, manifest last,
+    /// each written to a temporary name and renamed into place.
+    pub fn deploy(&self, dir_name: &str, wasm: &[u8], manifest: &str) {
+        let dir = self.plugins_dir().join(dir_name);
+        std::fs::create_dir_all(&dir).expect("plugin dir");
+        let wasm_name = manifest_wasm_name(manifest);
+        put(&dir.join(wasm_name), wasm);
+        put(&dir.join("plugin.toml"), manifest.as_bytes());
+    }
+
+    pub fn remove(&self, dir_name: &str) {
+        std::fs::remove_dir_all(self.plugins_dir().join(dir_name)).expect("remove plugin dir");
+    }
+
+    pub fn write_file(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join(name);
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// Run the simian CLI with this environment's config.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(simian_bin())
+            .args(args)
+            .arg("--config")
+            .arg(self.config_path())
+            .env_remove("SIMIAN_CONFIG")
+            .output()
+            .expect("run simian")
+    }
+
+    /// Start `simian run` and wait until its control socket answers.
+    pub fn start_host(&self) -> HostProcess {
+        let log = std::fs::File::create(self.path().join("host.log")).expect("log file");
+        let child = Command::new(simian_bin())
+            .args(["run", "--config"])
+            .arg(self.config_path())
+            .env("SIMIAN_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start simian run");
+        let mut host = HostProcess {
+            child,
+            log: self.path().join("host.log"),
+        };
+        let socket = self.path().join("data/simian.sock");
+        let ready = wait_until(Duration::from_secs(60), || {
+            std::os::unix::net::UnixStream::connect(&socket).is_ok()
+        });
+        if !ready {
+            let _ = host.child.kill();
+            panic!("simian run did not come up:\n{}", host.log_text());
+        }
+        host
+    }
+}
+
+fn manifest_wasm_name(manifest: &str) -> String {
+    let value: toml::Table = manifest.parse().expect("manifest is TOML");
+    match value.get("wasm").and_then(|v| v.as_str()) {
+        Some(name) => name.to_string(),
+        None => format!(
+            "{}.wasm",
+            value
+                .get("id")
+                .and_then(|v| v.as_str())
+                .expect("manifest has an id")
+        ),
+    }
+}
+
+/// Write via a temporary name and rename.
+pub fn put(path: &Path, bytes: &[u8]) {
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .expect("file name")
+    ));
+    std::fs::write(&tmp, bytes).expect("write temp");
+    std::fs::rename(&tmp, path).expect("rename into place");
+}
+
+pub struct HostProcess {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl HostProcess {
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        // SIGTERM first so the host removes its socket, then make sure.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    f()
+}
+
+/// A security group item open on 22 to the world, plus a clean one.
+pub fn sg_items() -> String {
+    serde_json::json!([
+        {
+            "resourceType": "AWS::EC2::SecurityGroup",
+            "resourceId": "sg-open",
+            "resourceName": "open-ssh",
+            "arn": "arn:aws:ec2:us-east-1:123456789012:security-group/sg-open",
+            "accountId": "123456789012",
+            "awsRegion": "us-east-1",
+            "configurationItemCaptureTime": "2026-11-22T00:00:00Z",
+            "configuration": {
+                "groupId": "sg-open",
+                "groupName": "open-ssh",
+                "ipPermissions": [
+                    {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22,
+                     "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}], "ipv6Ranges": []}
+                ],
+                "ipPermissionsEgress": []
+            },
+            "tags": {"owner": "alice"}
+        },
+        {
+            "resourceType": "AWS::EC2::SecurityGroup",
+            "resourceId": "sg-clean",
+            "resourceName": "internal",
+            "arn": "arn:aws:ec2:us-east-1:123456789012:security-group/sg-clean",
+            "accountId": "123456789012",
+            "awsRegion": "us-east-1",
+            "configurationItemCaptureTime": "2026-11-22T00:00:00Z",
+            "configuration": {
+                "groupId": "sg-clean",
+                "ipPermissions": [
+                    {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443,
+                     "ipv4Ranges": [{"cidrIp": "10.0.0.0/8"}]}
+                ]
+            }
+        }
+    ])
+    .to_string()
+}
+
+/// The shipped example rule's manifest.
+pub fn sg_manifest() -> String {
+    std::fs::read_to_string(workspace().join("plugins/sg-internet-accessible/plugin.toml"))
+        .expect("example plugin manifest")
+}
