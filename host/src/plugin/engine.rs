@@ -172,10 +172,10 @@ impl PluginEngine {
         }
         let component = Component::from_binary(&self.engine, bytes)
             .map_err(|e| CompileError::Invalid(format!("{e:#}")))?;
-        if let Some(path) = cached {
-            if let Err(e) = write_cache(&component, &path) {
-                tracing::warn!(path = %path.display(), "cannot write compile cache: {e}");
-            }
+        if let Some(path) = cached
+            && let Err(e) = write_cache(&component, &path)
+        {
+            tracing::warn!(path = %path.display(), "cannot write compile cache: {e}");
         }
         Ok((component, false))
     }
