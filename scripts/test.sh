@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite. Works on a fresh machine: installs what it needs, then formats-checks,
-# lints, builds the plugins (wasm32-wasip2) and runs every test. `.ci/run` calls exactly this.
+# The whole test suite. Works on a fresh machine: installs what it needs (the wasm32-wasip2
+# target, PostgreSQL, the AWS emulator's venv), then format-checks, lints, builds the plugins and
+# runs every test, the store's on SQLite and PostgreSQL. `.ci/run` calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,50 @@ cargo plugins
 
 step "lint"
 cargo clippy --workspace --all-targets -- -D warnings
+
+step "postgresql"
+# The store tests run on SQLite and on PostgreSQL; with CI set both are mandatory. An exported
+# SIMIAN_TEST_POSTGRES_URL (an external server) is used as is; otherwise a local PostgreSQL 15
+# is installed if missing, started, and given the test role and database.
+if [ -z "${SIMIAN_TEST_POSTGRES_URL:-}" ]; then
+  as_postgres() {
+    # From / so psql does not complain about a working directory it cannot read.
+    if [ "$(id -u)" -eq 0 ]; then
+      (cd / && runuser -u postgres -- "$@")
+    else
+      (cd / && sudo -n -u postgres "$@")
+    fi
+  }
+  if ! command -v pg_ctlcluster >/dev/null 2>&1 || [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends postgresql-15
+  fi
+  # Some images install the server without creating the default cluster.
+  if ! pg_lsclusters -h 2>/dev/null | grep -q '^15 \+main '; then
+    pg_createcluster 15 main
+  fi
+  # Exit status 2 means "already running".
+  pg_ctlcluster 15 main start || [ $? -eq 2 ]
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && break
+    sleep 1
+  done
+  pg_isready -h 127.0.0.1 -p 5432
+  if ! as_postgres psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'simian'" | grep -q 1; then
+    as_postgres psql -v ON_ERROR_STOP=1 -qc "CREATE ROLE simian"
+  fi
+  # Always (re)set, so a role left over with another password still works.
+  as_postgres psql -v ON_ERROR_STOP=1 -qc "ALTER ROLE simian LOGIN PASSWORD 'simian' CREATEDB"
+  if ! as_postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'simian_test'" | grep -q 1; then
+    as_postgres psql -v ON_ERROR_STOP=1 -qc "CREATE DATABASE simian_test OWNER simian"
+  fi
+  export SIMIAN_TEST_POSTGRES_URL=postgres://simian:simian@127.0.0.1:5432/simian_test
+fi
+
+step "aws emulator"
+# The watcher tests start moto server (pinned; see the script) from this venv.
+scripts/moto-venv.sh
 
 step "tests"
 cargo test --workspace --no-fail-fast

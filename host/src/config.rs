@@ -39,6 +39,76 @@ pub struct Config {
     pub smtp: Option<SmtpConfig>,
     /// Per-plugin operator settings, grants and limits, keyed by plugin id.
     pub plugin: BTreeMap<String, PluginOperatorConfig>,
+    pub aws: AwsConfig,
+    pub watch: WatchConfig,
+}
+
+/// How simian talks to AWS. Credentials and endpoints come from the standard AWS settings
+/// (environment, profiles, SSO, instance role; `AWS_ENDPOINT_URL`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    /// Region for global services and accounts that list none; default: the AWS settings'.
+    pub region: Option<String>,
+    /// Attempts per call, with adaptive retry on throttling and 5xx.
+    pub max_attempts: u32,
+    pub initial_backoff_ms: u64,
+    pub connect_timeout_ms: u64,
+    pub attempt_timeout_ms: u64,
+    pub operation_timeout_ms: u64,
+    /// Calls per second per (account, service), so simian never starves production automation.
+    pub requests_per_second: f64,
+    /// Path-style S3 addressing (implied when an endpoint override is set).
+    pub s3_force_path_style: bool,
+}
+
+impl Default for AwsConfig {
+    fn default() -> Self {
+        AwsConfig {
+            region: None,
+            max_attempts: 5,
+            initial_backoff_ms: 100,
+            connect_timeout_ms: 3_100,
+            attempt_timeout_ms: 20_000,
+            operation_timeout_ms: 120_000,
+            requests_per_second: 20.0,
+            s3_force_path_style: false,
+        }
+    }
+}
+
+/// When and how widely `simian run` sweeps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WatchConfig {
+    /// Default minutes between sweeps of one (account, resource type).
+    pub interval_minutes: u64,
+    /// Per resource type overrides, e.g. `"AWS::IAM::User" = 30`.
+    pub intervals: BTreeMap<String, u64>,
+    /// Listings in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for WatchConfig {
+    fn default() -> Self {
+        WatchConfig {
+            interval_minutes: 60,
+            intervals: BTreeMap::new(),
+            concurrency: 4,
+        }
+    }
+}
+
+impl WatchConfig {
+    pub fn interval(&self, resource_type: &str) -> std::time::Duration {
+        let minutes = self
+            .intervals
+            .get(resource_type)
+            .copied()
+            .unwrap_or(self.interval_minutes)
+            .max(1);
+        std::time::Duration::from_secs(minutes * 60)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,6 +126,10 @@ struct RawConfig {
     smtp: Option<SmtpConfig>,
     #[serde(default)]
     plugin: BTreeMap<String, PluginOperatorConfig>,
+    #[serde(default)]
+    aws: AwsConfig,
+    #[serde(default)]
+    watch: WatchConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -385,6 +459,20 @@ impl Config {
                 ));
             }
         }
+        for t in raw.watch.intervals.keys() {
+            if !crate::resource_types::ALL.contains(&t.as_str()) {
+                return Err(field(
+                    &format!("watch.intervals.\"{t}\""),
+                    format!(
+                        "unknown resource type; known: {}",
+                        crate::resource_types::ALL.join(", ")
+                    ),
+                ));
+            }
+        }
+        if raw.aws.max_attempts == 0 {
+            return Err(field("aws.max_attempts", "must be at least 1".into()));
+        }
         if let Some(smtp) = &raw.smtp
             && !smtp.from.contains('@')
         {
@@ -403,6 +491,8 @@ impl Config {
             networks,
             smtp: raw.smtp,
             plugin: raw.plugin,
+            aws: raw.aws,
+            watch: raw.watch,
         })
     }
 
@@ -441,6 +531,7 @@ mod tests {
     fn defaults_when_empty() {
         let c = Config::parse("data_dir = \"/tmp/x\"", None).expect("parses");
         assert_eq!(c.plugins.memory_mib, 64);
+        assert_eq!(c.watch.interval("AWS::IAM::User").as_secs(), 3600);
         assert_eq!(c.storage.url, "sqlite:///tmp/x/simian.db");
         assert!(c.plugins.dir.ends_with("plugins"));
     }

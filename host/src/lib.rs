@@ -8,4 +8,7 @@ pub mod config;
 pub mod control;
 pub mod item;
 pub mod plugin;
+pub mod resource_types;
 pub mod services;
+pub mod store;
+pub mod watch;

@@ -6,7 +6,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod fault;
 pub mod http;
+pub mod moto;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {
@@ -149,13 +151,32 @@ impl Env {
             .expect("run simian")
     }
 
+    /// Run the simian CLI with this environment's config and extra environment variables.
+    pub fn cli_env(&self, args: &[&str], vars: &[(&str, String)]) -> Output {
+        let mut cmd = Command::new(simian_bin());
+        cmd.args(args)
+            .arg("--config")
+            .arg(self.config_path())
+            .env_remove("SIMIAN_CONFIG");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run simian")
+    }
+
     /// Start `simian run` and wait until its control socket answers.
     pub fn start_host(&self) -> HostProcess {
+        self.start_host_env(&[])
+    }
+
+    /// `start_host` with extra environment variables (e.g. the emulator's endpoint).
+    pub fn start_host_env(&self, vars: &[(&str, String)]) -> HostProcess {
         let log = std::fs::File::create(self.path().join("host.log")).expect("log file");
         let child = Command::new(simian_bin())
             .args(["run", "--config"])
             .arg(self.config_path())
             .env("SIMIAN_LOG", "info")
+            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

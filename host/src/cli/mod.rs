@@ -1,12 +1,13 @@
 //! The command line. Owns argument parsing, output formats and exit codes; every command is a
 //! thin layer over the library. Exit codes: 0 success, 1 error, 2 usage, 3 an audit finished
-//! but some plugin failed.
+//! but some plugin failed, 4 a sweep finished but some listing failed.
 
 mod audit_cmd;
 mod output;
 mod plugin_cmd;
 mod plugins_cmd;
 mod run_cmd;
+mod store_cmds;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,6 +56,51 @@ enum Command {
     /// Create, build and check plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
+    /// Sweep the watched accounts now and record what changed (exit 4 if any listing failed).
+    Sweep {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// Only this resource type (repeatable), e.g. AWS::IAM::User.
+        #[arg(long = "type")]
+        types: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// List the current item documents.
+    Items {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long = "type")]
+        resource_type: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        /// Substring of the resource name (case-insensitive).
+        #[arg(long)]
+        name: Option<String>,
+        /// Include items that were deleted (with their last known document).
+        #[arg(long)]
+        include_deleted: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Every revision of one item (by ARN or item id), optionally with diffs.
+    History {
+        key: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Show a structured diff between consecutive revisions.
+        #[arg(long)]
+        diff: bool,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Print the least-privilege read-only IAM policy the watchers need.
+    IamPolicy,
 }
 
 #[derive(Subcommand, Debug)]
@@ -104,6 +150,7 @@ fn init_logging(filter: Option<&str>, default: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -148,6 +195,38 @@ pub fn main() -> ExitCode {
             Command::Plugin(PluginCommand::Check { file, format }) => {
                 plugin_cmd::check(&file, format).await
             }
+            Command::Sweep {
+                config,
+                account,
+                types,
+                format,
+            } => store_cmds::sweep(config.as_deref(), account, types, format).await,
+            Command::Items {
+                config,
+                resource_type,
+                account,
+                region,
+                name,
+                include_deleted,
+                format,
+            } => {
+                let filter = crate::store::ItemFilter {
+                    resource_type,
+                    account_id: account,
+                    region,
+                    name_contains: name,
+                    include_deleted,
+                    ..Default::default()
+                };
+                store_cmds::items(config.as_deref(), filter, format).await
+            }
+            Command::History {
+                key,
+                config,
+                diff,
+                format,
+            } => store_cmds::history(config.as_deref(), &key, diff, format).await,
+            Command::IamPolicy => store_cmds::iam_policy(),
         }
     });
     // Don't wait for plugin calls abandoned by a timeout.

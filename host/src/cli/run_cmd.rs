@@ -1,4 +1,5 @@
-//! `simian run`: the long-running host.
+//! `simian run`: the long-running host: plugins loaded and hot-reloaded, the watched accounts
+//! swept on schedule, the control socket answering `simian plugins` and `simian audit`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,7 +9,6 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::services::HostServices;
-use crate::services::items::MemoryItems;
 
 pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
     let config = Arc::new(Config::discover(config)?);
@@ -16,10 +16,14 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     std::fs::create_dir_all(&config.plugins.dir)
         .with_context(|| format!("cannot create plugins dir {}", config.plugins.dir.display()))?;
-    // Until the store lands, plugins' item lookups see no items.
-    let items = Arc::new(MemoryItems::default());
-    let services =
-        Arc::new(HostServices::from_config(&config, items).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let store = crate::store::Store::open(&config.storage.url)
+        .await
+        .with_context(|| format!("cannot open the store at {}", config.storage.url))?;
+    // Plugins' `items` lookups read the recorded configuration.
+    let services = Arc::new(
+        HostServices::from_config(&config, Arc::new(store.clone()))
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
     let set = crate::plugin::plugin_set(config.clone(), services)?;
     // Watch before the first scan so nothing dropped in meanwhile is missed.
     let _reloader = crate::plugin::reload::watch(set.clone())?;
@@ -30,6 +34,12 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         config.plugins.batch_size,
     )
     .await?;
+    let _schedule = crate::watch::schedule::start(
+        config.clone(),
+        config.source.clone(),
+        store.clone(),
+        set.services.clone(),
+    )?;
     let loaded = set.snapshot().len();
     let rejected = set.rejections().await.len();
     tracing::info!(
@@ -60,5 +70,6 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         }
     }
     tracing::info!("simian host stopping");
+    store.close().await;
     Ok(ExitCode::SUCCESS)
 }

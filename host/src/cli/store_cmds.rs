@@ -1,0 +1,286 @@
+//! `simian sweep`, `simian items`, `simian history`, `simian iam-policy`: the watchers and the
+//! configuration history from the command line.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use super::Format;
+use super::output::table;
+use crate::config::Config;
+use crate::store::{ItemFilter, Store, diff};
+use crate::watch::sweep::{self, Progress, ScopeReport, SweepOptions};
+
+/// Exit code of a sweep in which some listing failed.
+pub const PARTIAL_SWEEP: u8 = 4;
+
+/// For commands that sweep: opening as the writer also marks sweeps left running by a dead
+/// process as aborted.
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    Store::open(&config.storage.url)
+        .await
+        .with_context(|| format!("cannot open the store at {}", config.storage.url))
+}
+
+/// For commands that only read: never touches sweeps a running host has in flight.
+async fn open_reader(config: &Config) -> anyhow::Result<Store> {
+    Store::open_reader(&config.storage.url)
+        .await
+        .with_context(|| format!("cannot open the store at {}", config.storage.url))
+}
+
+struct TerminalProgress {
+    total: usize,
+}
+
+impl Progress for TerminalProgress {
+    fn scope_done(&self, done: usize, r: &ScopeReport) {
+        let state = if r.complete { "ok" } else { "FAILED" };
+        eprint!(
+            "\r\x1b[K[{done}/{}] {} {} {} {state}",
+            self.total, r.account_id, r.resource_type, r.region
+        );
+    }
+}
+
+pub async fn sweep(
+    config: Option<&Path>,
+    account: Option<String>,
+    types: Vec<String>,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::discover(config)?;
+    for t in &types {
+        if !crate::resource_types::ALL.contains(&t.as_str()) {
+            anyhow::bail!(
+                "--type {t}: unknown resource type; known: {}",
+                crate::resource_types::ALL.join(", ")
+            );
+        }
+    }
+    let accounts = sweep::watched_accounts(&config, account.as_deref());
+    if accounts.is_empty() {
+        anyhow::bail!(
+            "no watched account{} in the config (accounts must be active and not third_party)",
+            account.map(|a| format!(" {a}")).unwrap_or_default()
+        );
+    }
+    let store = open_store(&config).await?;
+    let opts = SweepOptions {
+        account,
+        resource_types: types,
+    };
+    let scopes_per_account = 6 + accounts
+        .iter()
+        .map(|a| a.regions.len().max(1))
+        .max()
+        .unwrap_or(1);
+    let report = if std::io::stderr().is_terminal() && format == Format::Table {
+        let p = TerminalProgress {
+            total: scopes_per_account * accounts.len(),
+        };
+        let r = sweep::run(&config, &store, &opts, &p).await;
+        eprintln!();
+        r
+    } else {
+        sweep::run(&config, &store, &opts, &()).await
+    }?;
+    match format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        Format::Table => {
+            let rows: Vec<Vec<String>> = report
+                .scopes
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.account_id.clone(),
+                        s.resource_type.clone(),
+                        s.region.clone(),
+                        if s.complete {
+                            "ok".into()
+                        } else {
+                            "FAILED".into()
+                        },
+                        s.items.to_string(),
+                        s.created.to_string(),
+                        s.modified.to_string(),
+                        s.deleted.to_string(),
+                        s.unchanged.to_string(),
+                        s.error.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                table(
+                    &[
+                        "ACCOUNT",
+                        "TYPE",
+                        "REGION",
+                        "LISTING",
+                        "ITEMS",
+                        "CREATED",
+                        "MODIFIED",
+                        "DELETED",
+                        "UNCHANGED",
+                        "ERROR"
+                    ],
+                    &rows
+                )
+            );
+            let calls: u64 = report.calls.values().sum();
+            let items: usize = report.items.values().sum();
+            println!(
+                "sweep {}: {} created, {} modified, {} deleted, {} unchanged, {} failed listing(s); {} AWS calls ({} retries) for {} items in {:.1} s",
+                report.sweep.id.0,
+                report.sweep.created,
+                report.sweep.modified,
+                report.sweep.deleted,
+                report.sweep.unchanged,
+                report.sweep.errors,
+                calls,
+                report.retries,
+                items,
+                report.elapsed_ms as f64 / 1000.0
+            );
+        }
+    }
+    store.close().await;
+    Ok(if report.failed() {
+        ExitCode::from(PARTIAL_SWEEP)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+pub async fn items(
+    config: Option<&Path>,
+    filter: ItemFilter,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::discover(config)?;
+    let store = open_reader(&config).await?;
+    let items = store.current_items(&filter).await?;
+    match format {
+        Format::Json => {
+            let docs: Vec<Value> = items
+                .iter()
+                .map(|s| {
+                    let mut doc = s.item.to_envelope();
+                    doc["simian"] = json!({
+                        "itemId": s.id,
+                        "revisionId": s.revision_id,
+                        "deleted": s.deleted,
+                        "lastChangedMs": s.last_changed_ms,
+                    });
+                    doc
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "items": docs }))?
+            );
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = items
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.id.to_string(),
+                        s.item.account_id.clone(),
+                        s.item.region.clone(),
+                        s.item.resource_type.clone(),
+                        s.item.resource_name.clone(),
+                        s.item.arn.clone(),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                table(&["ID", "ACCOUNT", "REGION", "TYPE", "NAME", "ARN"], &rows)
+            );
+            println!("({} items)", rows.len());
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn history(
+    config: Option<&Path>,
+    key: &str,
+    with_diff: bool,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::discover(config)?;
+    let store = open_reader(&config).await?;
+    let revisions = store.history(key).await?;
+    store.close().await;
+    if revisions.is_empty() {
+        anyhow::bail!("no item with ARN or id `{key}` in the store");
+    }
+    let mut out = Vec::new();
+    let mut previous: Option<&Value> = None;
+    for r in &revisions {
+        let mut entry = json!({
+            "revision": r.id,
+            "itemId": r.item_id,
+            "kind": r.kind,
+            "capturedAtMs": r.captured_at_ms,
+            "sweep": r.sweep_id.0,
+            "durableHash": r.durable_hash,
+            "document": r.document,
+        });
+        if with_diff {
+            let changes = match previous {
+                Some(p) => diff(p, &r.document),
+                None => Vec::new(),
+            };
+            entry["diff"] = serde_json::to_value(&changes)?;
+        }
+        previous = Some(&r.document);
+        out.push(entry);
+    }
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "revisions": out }))?
+        ),
+        Format::Table => {
+            for e in &out {
+                println!(
+                    "revision {}  {}  sweep {}  captured {}",
+                    e["revision"],
+                    e["kind"].as_str().unwrap_or_default(),
+                    e["sweep"],
+                    e["document"]["configurationItemCaptureTime"]
+                        .as_str()
+                        .unwrap_or("-")
+                );
+                if let Some(changes) = e["diff"].as_array() {
+                    for c in changes {
+                        println!(
+                            "  {} {}: {} -> {}",
+                            c["op"].as_str().unwrap_or_default(),
+                            c["path"].as_str().unwrap_or_default(),
+                            c.get("old").map_or("-".into(), |v| v.to_string()),
+                            c.get("new").map_or("-".into(), |v| v.to_string())
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn iam_policy() -> anyhow::Result<ExitCode> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&crate::watch::iam_policy())?
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,176 @@
+//! The store's schema and its versioned migrations, for SQLite and PostgreSQL.
+//!
+//! Owns the DDL and bringing a database up to the current version, once, on open. It must
+//! never change a migration that has shipped: add a new version instead. SQL differs per
+//! backend only where the syntax does (row ids); everything else is shared text.
+
+use sqlx::{AnyPool, Row};
+use tracing::info;
+
+use super::{Backend, StoreError, begin_write, now_ms};
+
+/// One schema version: statements run in order, in one transaction.
+struct Migration {
+    version: i64,
+    name: &'static str,
+    statements: fn(Backend) -> Vec<String>,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "items, revisions, sweeps, listing errors",
+    statements: v1,
+}];
+
+pub const CURRENT_VERSION: i64 = 1;
+
+/// `INTEGER PRIMARY KEY` is SQLite's rowid alias; AUTOINCREMENT keeps ids of deleted rows
+/// from being reused, which history references rely on.
+fn id_column(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "id BIGSERIAL PRIMARY KEY",
+    }
+}
+
+fn v1(backend: Backend) -> Vec<String> {
+    let id = id_column(backend);
+    vec![
+        format!(
+            "CREATE TABLE sweeps (
+                {id},
+                started_ms BIGINT NOT NULL,
+                finished_ms BIGINT,
+                status TEXT NOT NULL
+                    CHECK (status IN ('running', 'complete', 'partial', 'aborted')),
+                created BIGINT NOT NULL DEFAULT 0,
+                modified BIGINT NOT NULL DEFAULT 0,
+                deleted BIGINT NOT NULL DEFAULT 0,
+                unchanged BIGINT NOT NULL DEFAULT 0,
+                ephemeral_updates BIGINT NOT NULL DEFAULT 0,
+                errors BIGINT NOT NULL DEFAULT 0
+            )"
+        ),
+        "CREATE INDEX sweeps_running ON sweeps (status)".into(),
+        // current_revision_id has no foreign key: items and revisions point at each other
+        // and the item row must exist before its first revision.
+        format!(
+            "CREATE TABLE items (
+                {id},
+                account_id TEXT NOT NULL,
+                region TEXT NOT NULL,
+                resource_type TEXT NOT NULL,
+                resource_id TEXT NOT NULL,
+                arn TEXT NOT NULL,
+                resource_name TEXT NOT NULL,
+                current_revision_id BIGINT,
+                durable_hash TEXT NOT NULL,
+                complete_hash TEXT NOT NULL,
+                deleted INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+                first_seen_ms BIGINT NOT NULL,
+                last_changed_ms BIGINT NOT NULL,
+                UNIQUE (account_id, region, resource_type, resource_id)
+            )"
+        ),
+        "CREATE INDEX items_arn ON items (arn)".into(),
+        "CREATE INDEX items_type ON items (resource_type, account_id)".into(),
+        format!(
+            "CREATE TABLE revisions (
+                {id},
+                item_id BIGINT NOT NULL REFERENCES items (id),
+                sweep_id BIGINT NOT NULL REFERENCES sweeps (id),
+                kind TEXT NOT NULL CHECK (kind IN ('created', 'modified', 'deleted')),
+                captured_at_ms BIGINT NOT NULL,
+                durable_hash TEXT NOT NULL,
+                complete_hash TEXT NOT NULL,
+                document TEXT NOT NULL
+            )"
+        ),
+        "CREATE INDEX revisions_item ON revisions (item_id, id)".into(),
+        "CREATE INDEX revisions_sweep ON revisions (sweep_id)".into(),
+        // What each applied listing contributed; finish_sweep adds these up. One row per
+        // apply (no shared counter row) so concurrent scopes never contend.
+        format!(
+            "CREATE TABLE sweep_scopes (
+                {id},
+                sweep_id BIGINT NOT NULL REFERENCES sweeps (id),
+                account_id TEXT NOT NULL,
+                region TEXT NOT NULL,
+                resource_type TEXT NOT NULL,
+                complete INTEGER NOT NULL CHECK (complete IN (0, 1)),
+                created BIGINT NOT NULL,
+                modified BIGINT NOT NULL,
+                deleted BIGINT NOT NULL,
+                unchanged BIGINT NOT NULL,
+                ephemeral_updates BIGINT NOT NULL,
+                applied_ms BIGINT NOT NULL
+            )"
+        ),
+        "CREATE INDEX sweep_scopes_sweep ON sweep_scopes (sweep_id)".into(),
+        format!(
+            "CREATE TABLE listing_errors (
+                {id},
+                sweep_id BIGINT NOT NULL REFERENCES sweeps (id),
+                account_id TEXT NOT NULL,
+                region TEXT NOT NULL,
+                resource_type TEXT NOT NULL,
+                error TEXT NOT NULL,
+                retries BIGINT NOT NULL,
+                at_ms BIGINT NOT NULL
+            )"
+        ),
+        "CREATE INDEX listing_errors_sweep ON listing_errors (sweep_id)".into(),
+    ]
+}
+
+/// Bring the database to [`CURRENT_VERSION`]. Safe to run from several processes at once.
+pub async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError> {
+    let fail = |version: i64| move |source| StoreError::Migrate { version, source };
+    let mut tx = begin_write(pool, backend).await.map_err(fail(0))?;
+    if backend == Backend::Postgres {
+        // Serialises concurrent openers; released at commit. Wrapped in a SELECT because the
+        // Any driver cannot decode `void`.
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(7405183920117)) AS l")
+            .execute(&mut *tx)
+            .await
+            .map_err(fail(0))?;
+    }
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version BIGINT PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_ms BIGINT NOT NULL
+        )",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(fail(0))?;
+    let row = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_version")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(fail(0))?;
+    let found: i64 = row.try_get(0).map_err(fail(0))?;
+    if found > CURRENT_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found,
+            known: CURRENT_VERSION,
+        });
+    }
+    for m in MIGRATIONS.iter().filter(|m| m.version > found) {
+        for statement in (m.statements)(backend) {
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&mut *tx)
+                .await
+                .map_err(fail(m.version))?;
+        }
+        sqlx::query("INSERT INTO schema_version (version, name, applied_ms) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await
+            .map_err(fail(m.version))?;
+        info!(version = m.version, name = m.name, "store schema migrated");
+    }
+    tx.commit().await.map_err(fail(CURRENT_VERSION))
+}

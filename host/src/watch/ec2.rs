@@ -1,0 +1,94 @@
+//! EC2 security groups of one region: ingress and egress rules (IPv4 and IPv6 CIDRs,
+//! referenced groups with their owner account, prefix lists), VPC, owner.
+
+use serde_json::{Value, json};
+
+use super::doc::{self, Envelope};
+use super::session::AccountSession;
+use super::{WatchError, error_text};
+use crate::item::Item;
+
+pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
+
+fn permissions(list: &[aws_sdk_ec2::types::IpPermission]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|p| {
+                json!({
+                    "ipProtocol": p.ip_protocol(),
+                    "fromPort": p.from_port(),
+                    "toPort": p.to_port(),
+                    "ipv4Ranges": p.ip_ranges().iter().map(|r| json!({"cidrIp": r.cidr_ip(), "description": r.description()})).collect::<Vec<_>>(),
+                    "ipRanges": p.ip_ranges().iter().filter_map(|r| r.cidr_ip()).collect::<Vec<_>>(),
+                    "ipv6Ranges": p.ipv6_ranges().iter().map(|r| json!({"cidrIpv6": r.cidr_ipv6(), "description": r.description()})).collect::<Vec<_>>(),
+                    "prefixListIds": p.prefix_list_ids().iter().map(|r| json!({"prefixListId": r.prefix_list_id(), "description": r.description()})).collect::<Vec<_>>(),
+                    "userIdGroupPairs": p.user_id_group_pairs().iter().map(|g| json!({
+                        "groupId": g.group_id(),
+                        "groupName": g.group_name(),
+                        "userId": g.user_id(),
+                        "vpcId": g.vpc_id(),
+                        "vpcPeeringConnectionId": g.vpc_peering_connection_id(),
+                        "peeringStatus": g.peering_status(),
+                        "description": g.description(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    )
+}
+
+pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchError> {
+    let ec2 = s.ec2(region);
+    let mut items = Vec::new();
+    let mut pages = ec2.describe_security_groups().into_paginator().send();
+    loop {
+        s.pace("ec2").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        let page = page.map_err(|e| {
+            WatchError::new(format!(
+                "DescribeSecurityGroups ({region}): {}",
+                error_text(&e)
+            ))
+        })?;
+        for g in page.security_groups() {
+            let id = g.group_id().unwrap_or_default().to_string();
+            let tags: Vec<(String, String)> = g
+                .tags()
+                .iter()
+                .map(|t| {
+                    (
+                        t.key().unwrap_or_default().to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            let owner = g.owner_id().unwrap_or(&s.account_id).to_string();
+            items.push(
+                Envelope {
+                    resource_type: SECURITY_GROUP,
+                    resource_id: id.clone(),
+                    resource_name: g.group_name().unwrap_or_default().to_string(),
+                    arn: format!("arn:aws:ec2:{region}:{owner}:security-group/{id}"),
+                    account_id: &s.account_id,
+                    region,
+                    configuration: json!({
+                        "description": g.description(),
+                        "groupName": g.group_name(),
+                        "groupId": id,
+                        "ownerId": g.owner_id(),
+                        "vpcId": g.vpc_id(),
+                        "ipPermissions": permissions(g.ip_permissions()),
+                        "ipPermissionsEgress": permissions(g.ip_permissions_egress()),
+                        "tags": doc::tag_list(&tags),
+                    }),
+                    supplementary: json!({}),
+                    tags,
+                }
+                .into_item(),
+            );
+        }
+    }
+    Ok(items)
+}

@@ -1,0 +1,310 @@
+//! A real AWS emulator for tests: moto server on a free loopback port, reached through the
+//! standard AWS settings, seeded through the real AWS SDK.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_iam::types::Tag;
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Installs the venv on first use (scripts/moto-venv.sh) and returns moto_server's path.
+fn moto_server() -> PathBuf {
+    // Once per process: tests of one binary start emulators in parallel.
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(install_moto).clone()
+}
+
+fn install_moto() -> PathBuf {
+    let script = crate::workspace().join("scripts/moto-venv.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run scripts/moto-venv.sh");
+    assert!(out.status.success(), "moto venv setup failed");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let server = moto_server();
+        let port = free_port();
+        let child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let moto = Moto { child, port };
+        let up = crate::wait_until(Duration::from_secs(60), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(up, "moto_server did not come up on port {port}");
+        moto
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The environment a simian process needs to reach this emulator.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", "us-east-1".into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_CONFIG_FILE", "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+        ]
+    }
+
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .load()
+            .await
+    }
+}
+
+pub const ACCOUNT: &str = "123456789012";
+
+/// A small but realistic estate, partly risky: what the demo and the watcher tests sweep.
+pub async fn seed_estate(conf: &aws_config::SdkConfig) {
+    let iam = aws_sdk_iam::Client::new(conf);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(conf)
+            .force_path_style(true)
+            .build(),
+    );
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+
+    // Users: a console user with an active key and no MFA, a clean one with MFA, an
+    // inactive key, a service user.
+    for (name, team) in [
+        ("alice", "platform"),
+        ("bob", "security"),
+        ("carol", "data"),
+        ("svc-deploy", "ci"),
+    ] {
+        iam.create_user()
+            .user_name(name)
+            .tags(Tag::builder().key("team").value(team).build().expect("tag"))
+            .send()
+            .await
+            .expect("create user");
+    }
+    iam.create_login_profile()
+        .user_name("alice")
+        .password("Correct-Horse-1")
+        .send()
+        .await
+        .expect("login profile");
+    iam.create_access_key()
+        .user_name("alice")
+        .send()
+        .await
+        .expect("key");
+    iam.create_access_key()
+        .user_name("svc-deploy")
+        .send()
+        .await
+        .expect("key");
+    let carol = iam
+        .create_access_key()
+        .user_name("carol")
+        .send()
+        .await
+        .expect("key");
+    let carol_key = carol
+        .access_key()
+        .map(|k| k.access_key_id().to_string())
+        .expect("key id");
+    iam.update_access_key()
+        .user_name("carol")
+        .access_key_id(carol_key)
+        .status(aws_sdk_iam::types::StatusType::Inactive)
+        .send()
+        .await
+        .expect("deactivate");
+    iam.create_login_profile()
+        .user_name("bob")
+        .password("Correct-Horse-2")
+        .send()
+        .await
+        .expect("login profile");
+    let mfa = iam
+        .create_virtual_mfa_device()
+        .virtual_mfa_device_name("bob-mfa")
+        .send()
+        .await
+        .expect("mfa");
+    let serial = mfa
+        .virtual_mfa_device()
+        .map(|d| d.serial_number().to_string())
+        .expect("serial");
+    iam.enable_mfa_device()
+        .user_name("bob")
+        .serial_number(serial)
+        .authentication_code1("123456")
+        .authentication_code2("654321")
+        .send()
+        .await
+        .expect("enable mfa");
+
+    // A group with admin rights, alice in it.
+    iam.create_group()
+        .group_name("admins")
+        .send()
+        .await
+        .expect("group");
+    iam.put_group_policy()
+        .group_name("admins")
+        .policy_name("everything")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)
+        .send()
+        .await
+        .expect("group policy");
+    iam.add_user_to_group()
+        .group_name("admins")
+        .user_name("alice")
+        .send()
+        .await
+        .expect("membership");
+
+    // Roles: one trusting an account nobody knows, one for a service.
+    iam.create_role()
+        .role_name("vendor-access")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .expect("role");
+    iam.create_role()
+        .role_name("lambda-exec")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+        .send()
+        .await
+        .expect("role");
+    let policy = iam
+        .create_policy()
+        .policy_name("read-reports")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject"],"Resource":"arn:aws:s3:::reports/*"}]}"#)
+        .send()
+        .await
+        .expect("policy");
+    let policy_arn = policy
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("arn")
+        .to_string();
+    iam.attach_role_policy()
+        .role_name("lambda-exec")
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .expect("attach");
+
+    // Buckets: a policy open to everyone, a public-read ACL, and a clean one.
+    for b in ["open-policy-bucket", "public-acl-bucket", "reports"] {
+        s3.create_bucket().bucket(b).send().await.expect("bucket");
+    }
+    s3.put_bucket_policy()
+        .bucket("open-policy-bucket")
+        .policy(r#"{"Version":"2012-10-17","Statement":[{"Sid":"Open","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::open-policy-bucket/*"}]}"#)
+        .send()
+        .await
+        .expect("bucket policy");
+    s3.put_bucket_acl()
+        .bucket("public-acl-bucket")
+        .acl(aws_sdk_s3::types::BucketCannedAcl::PublicRead)
+        .send()
+        .await
+        .expect("acl");
+    s3.put_bucket_versioning()
+        .bucket("reports")
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("versioning");
+    s3.put_bucket_tagging()
+        .bucket("reports")
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(
+                    aws_sdk_s3::types::Tag::builder()
+                        .key("owner")
+                        .value("data")
+                        .build()
+                        .expect("tag"),
+                )
+                .build()
+                .expect("tagging"),
+        )
+        .send()
+        .await
+        .expect("tagging");
+
+    // Security groups: SSH open to the world, and an internal one.
+    let open = ec2
+        .create_security_group()
+        .group_name("open-ssh")
+        .description("ssh from anywhere")
+        .send()
+        .await
+        .expect("sg");
+    ec2.authorize_security_group_ingress()
+        .group_id(open.group_id().expect("id"))
+        .ip_protocol("tcp")
+        .from_port(22)
+        .to_port(22)
+        .cidr_ip("0.0.0.0/0")
+        .send()
+        .await
+        .expect("ingress");
+    let internal = ec2
+        .create_security_group()
+        .group_name("internal-web")
+        .description("https from corp")
+        .send()
+        .await
+        .expect("sg");
+    ec2.authorize_security_group_ingress()
+        .group_id(internal.group_id().expect("id"))
+        .ip_protocol("tcp")
+        .from_port(443)
+        .to_port(443)
+        .cidr_ip("10.0.0.0/8")
+        .send()
+        .await
+        .expect("ingress");
+}
