@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use futures::StreamExt;
+
 use aws_sdk_iam::types::EntityType;
 use serde_json::{Value, json};
 
@@ -249,70 +251,96 @@ pub async fn list(s: &AccountSession) -> Result<IamListing, WatchError> {
             password_last_used.insert(u.user_name().to_string(), doc::time(u.password_last_used()));
         }
     }
-    for u in user_details {
-        let name = u.user_name().unwrap_or_default().to_string();
-        let keys = access_keys(s, &iam, &name).await?;
-        s.pace("iam").await;
-        let login = match iam.get_login_profile().user_name(&name).send().await {
-            Ok(out) => match out.login_profile() {
-                Some(p) => json!({
-                    "createDate": doc::time(Some(p.create_date())),
-                    "passwordResetRequired": p.password_reset_required(),
-                }),
-                None => Value::Null,
-            },
-            Err(e) if is_not_found(&e) => Value::Null,
-            Err(e) => {
-                return Err(WatchError::new(format!(
-                    "GetLoginProfile {name}: {}",
-                    error_text(&e)
-                )));
-            }
-        };
-        s.pace("iam").await;
-        let mfa = iam
-            .list_mfa_devices()
-            .user_name(&name)
-            .send()
+    // A few users at a time: the per-user calls are independent, and overlapping them hides
+    // the client's own work behind the service's. `buffered` keeps the listing's order.
+    let password_last_used = &password_last_used;
+    let iam = &iam;
+    let users: Vec<Result<Item, WatchError>> = {
+        // Futures built up front (not in a closure) so the sweep stays `Send`.
+        let mut jobs = Vec::with_capacity(user_details.len());
+        for u in user_details {
+            jobs.push(user_item(s, iam, account, u, password_last_used));
+        }
+        futures::stream::iter(jobs)
+            .buffered(USER_CONCURRENCY)
+            .collect()
             .await
-            .map_err(|e| WatchError::new(format!("ListMFADevices {name}: {}", error_text(&e))))?;
-        let mfa: Vec<Value> = mfa
-            .mfa_devices()
-            .iter()
-            .map(|d| json!({"serialNumber": d.serial_number(), "enableDate": doc::time(Some(d.enable_date()))}))
-            .collect();
-        let t = tags(Some(u.tags()));
-        out.users.push(
-            Envelope {
-                resource_type: USER,
-                resource_id: u.user_id().unwrap_or_default().to_string(),
-                resource_name: name.clone(),
-                arn: u.arn().unwrap_or_default().to_string(),
-                account_id: account,
-                region: "global",
-                configuration: json!({
-                    "path": u.path(),
-                    "userName": name,
-                    "userId": u.user_id(),
-                    "arn": u.arn(),
-                    "createDate": doc::time(u.create_date()),
-                    "userPolicyList": inline_policies(Some(u.user_policy_list())),
-                    "groupList": u.group_list(),
-                    "attachedManagedPolicies": attached(Some(u.attached_managed_policies())),
-                    "permissionsBoundary": boundary(u.permissions_boundary()),
-                    "tags": doc::tag_list(&t),
-                    "accessKeys": keys,
-                    "loginProfile": login,
-                    "mfaDevices": mfa,
-                    "passwordLastUsed": password_last_used.get(&name).cloned().unwrap_or(Value::Null),
-                }),
-                supplementary: json!({}),
-                tags: t,
-            }
-            .into_item(),
-        );
+    };
+    for u in users {
+        out.users.push(u?);
     }
     Ok(out)
+}
+
+/// Per-user calls in flight at once.
+const USER_CONCURRENCY: usize = 8;
+
+async fn user_item(
+    s: &AccountSession,
+    iam: &aws_sdk_iam::Client,
+    account: &str,
+    u: aws_sdk_iam::types::UserDetail,
+    password_last_used: &BTreeMap<String, Value>,
+) -> Result<Item, WatchError> {
+    let name = u.user_name().unwrap_or_default().to_string();
+    let keys = access_keys(s, iam, &name).await?;
+    s.pace("iam").await;
+    let login = match iam.get_login_profile().user_name(&name).send().await {
+        Ok(out) => match out.login_profile() {
+            Some(p) => json!({
+                "createDate": doc::time(Some(p.create_date())),
+                "passwordResetRequired": p.password_reset_required(),
+            }),
+            None => Value::Null,
+        },
+        Err(e) if is_not_found(&e) => Value::Null,
+        Err(e) => {
+            return Err(WatchError::new(format!(
+                "GetLoginProfile {name}: {}",
+                error_text(&e)
+            )));
+        }
+    };
+    s.pace("iam").await;
+    let mfa = iam
+        .list_mfa_devices()
+        .user_name(&name)
+        .send()
+        .await
+        .map_err(|e| WatchError::new(format!("ListMFADevices {name}: {}", error_text(&e))))?;
+    let mfa: Vec<Value> = mfa
+        .mfa_devices()
+        .iter()
+        .map(|d| json!({"serialNumber": d.serial_number(), "enableDate": doc::time(Some(d.enable_date()))}))
+        .collect();
+    let t = tags(Some(u.tags()));
+    Ok(Envelope {
+        resource_type: USER,
+        resource_id: u.user_id().unwrap_or_default().to_string(),
+        resource_name: name.clone(),
+        arn: u.arn().unwrap_or_default().to_string(),
+        account_id: account,
+        region: "global",
+        configuration: json!({
+            "path": u.path(),
+            "userName": name,
+            "userId": u.user_id(),
+            "arn": u.arn(),
+            "createDate": doc::time(u.create_date()),
+            "userPolicyList": inline_policies(Some(u.user_policy_list())),
+            "groupList": u.group_list(),
+            "attachedManagedPolicies": attached(Some(u.attached_managed_policies())),
+            "permissionsBoundary": boundary(u.permissions_boundary()),
+            "tags": doc::tag_list(&t),
+            "accessKeys": keys,
+            "loginProfile": login,
+            "mfaDevices": mfa,
+            "passwordLastUsed": password_last_used.get(&name).cloned().unwrap_or(Value::Null),
+        }),
+        supplementary: json!({}),
+        tags: t,
+    }
+    .into_item())
 }
 
 async fn access_keys(
