@@ -8,19 +8,11 @@ use std::time::Duration;
 
 use serde_json::Value;
 use simian_tests::fault::{Fault, FaultProxy};
-use simian_tests::moto::{ACCOUNT, Moto, seed_estate};
+use simian_tests::moto::{ACCOUNT, Moto, aws_env, seed_estate};
 use simian_tests::{Env, simian_bin};
 
 fn env_for(proxy: &FaultProxy) -> Vec<(&'static str, String)> {
-    vec![
-        ("AWS_ENDPOINT_URL", proxy.endpoint()),
-        ("AWS_ACCESS_KEY_ID", "testing".into()),
-        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("AWS_CONFIG_FILE", "/dev/null".into()),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
-    ]
+    aws_env(&proxy.endpoint())
 }
 
 const AWS: &str = "[aws]\nrequests_per_second = 0\nmax_attempts = 4\ninitial_backoff_ms = 5\nattempt_timeout_ms = 1000\n";
