@@ -955,6 +955,24 @@ async fn bad_urls_and_sweep_misuse_are_named(url: String) {
 // ---------------------------------------------------------------------------------------------
 // Backends
 
+/// A writer opening the store (a manual `simian sweep`) must not abort the sweep a live
+/// process (a running `simian run`) has in flight; it finishes normally.
+async fn live_sweep_survives_another_writer_opening(url: String) {
+    let host = open(&url).await;
+    let sweep = host.begin_sweep().await.expect("begin");
+    let other = open(&url).await;
+    let record = other.sweep(sweep).await.expect("read").expect("exists");
+    assert_eq!(record.status.as_str(), "running");
+    host.apply_listing(sweep, &sg_scope(), Listing::Complete(vec![sg("sg-1", 22)]))
+        .await
+        .expect("apply");
+    let finished = host.finish_sweep(sweep).await.expect("finish");
+    assert_eq!(finished.status.as_str(), "complete");
+    assert_eq!(finished.created, 1);
+    other.close().await;
+    host.close().await;
+}
+
 async fn on_sqlite<F, Fut>(body: F)
 where
     F: FnOnce(String) -> Fut,
@@ -1042,6 +1060,7 @@ on_both!(
     history_by_arn_and_by_id,
     current_items_filters,
     bad_urls_and_sweep_misuse_are_named,
+    live_sweep_survives_another_writer_opening,
 );
 
 #[test]

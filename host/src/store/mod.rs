@@ -13,6 +13,7 @@ mod apply;
 mod diff;
 mod hash;
 mod nodelay;
+mod owner;
 mod schema;
 
 use std::fmt;
@@ -414,6 +415,31 @@ impl Store {
         let mut tx = begin_write(&self.pool, self.backend)
             .await
             .map_err(q("begin aborting running sweeps"))?;
+        let running =
+            sqlx::query("SELECT id, owner, started_ms FROM sweeps WHERE status = 'running'")
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(q("listing running sweeps"))?;
+        let mut orphaned = Vec::new();
+        for row in running {
+            let id: i64 = row.try_get(0).map_err(q("reading a running sweep"))?;
+            let owner: Option<String> = row.try_get(1).map_err(q("reading a sweep owner"))?;
+            let started: i64 = row.try_get(2).map_err(q("reading a sweep start"))?;
+            if owner::is_gone(owner.as_deref(), started, now_ms()) {
+                orphaned.push(id);
+            }
+        }
+        let mut aborted = 0;
+        for id in orphaned {
+            aborted += self.abort_sweep(&mut tx, id).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(q("commit aborting running sweeps"))?;
+        Ok(aborted)
+    }
+
+    async fn abort_sweep(&self, tx: &mut Transaction<'_, Any>, id: i64) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE sweeps SET status = 'aborted', finished_ms = $1,
                 created = (SELECT CAST(COALESCE(SUM(s.created), 0) AS BIGINT)
@@ -428,15 +454,13 @@ impl Store {
                                      FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
                 errors = (SELECT CAST(COUNT(*) AS BIGINT)
                           FROM listing_errors e WHERE e.sweep_id = sweeps.id)
-             WHERE status = 'running'",
+             WHERE id = $2 AND status = 'running'",
         )
         .bind(now_ms())
-        .execute(&mut *tx)
+        .bind(id)
+        .execute(&mut **tx)
         .await
-        .map_err(q("marking running sweeps aborted"))?;
-        tx.commit()
-            .await
-            .map_err(q("commit aborting running sweeps"))?;
+        .map_err(q("marking a running sweep aborted"))?;
         Ok(done.rows_affected())
     }
 
@@ -444,9 +468,10 @@ impl Store {
     pub async fn begin_sweep(&self) -> Result<SweepId, StoreError> {
         let _guard = self.write_guard().await;
         let row = sqlx::query(
-            "INSERT INTO sweeps (started_ms, status) VALUES ($1, 'running') RETURNING id",
+            "INSERT INTO sweeps (started_ms, status, owner) VALUES ($1, 'running', $2) RETURNING id",
         )
         .bind(now_ms())
+        .bind(owner::this_process())
         .fetch_one(&self.pool)
         .await
         .map_err(q("starting a sweep"))?;

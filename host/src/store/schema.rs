@@ -16,13 +16,26 @@ struct Migration {
     statements: fn(Backend) -> Vec<String>,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "items, revisions, sweeps, listing errors",
-    statements: v1,
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "items, revisions, sweeps, listing errors",
+        statements: v1,
+    },
+    Migration {
+        version: 2,
+        name: "sweep owner",
+        statements: v2,
+    },
+];
 
-pub const CURRENT_VERSION: i64 = 1;
+pub const CURRENT_VERSION: i64 = 2;
+
+/// Which process runs a sweep (`host:pid`), so opening the store aborts only sweeps whose
+/// process is gone, never one a live `simian run` has in flight.
+fn v2(_backend: Backend) -> Vec<String> {
+    vec!["ALTER TABLE sweeps ADD COLUMN owner TEXT".to_string()]
+}
 
 /// `INTEGER PRIMARY KEY` is SQLite's rowid alias; AUTOINCREMENT keeps ids of deleted rows
 /// from being reused, which history references rely on.
