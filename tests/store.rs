@@ -973,6 +973,142 @@ async fn live_sweep_survives_another_writer_opening(url: String) {
     host.close().await;
 }
 
+/// Issue identity is (item, plugin, check, evidence), never the score: new → still open →
+/// re-scored (same issue) → fixed when no longer produced (kept) → regressed when produced again;
+/// another plugin's audit never touches these.
+async fn issue_lifecycle_keeps_identity_and_history(url: String) {
+    use simian::store::{AuditedBy, FoundIssue, Transition};
+    let store = open(&url).await;
+    sweep_once(&store, &sg_scope(), Listing::Complete(vec![sg("sg-1", 22)])).await;
+    let item = store
+        .item_by_arn(&sg_arn("sg-1"))
+        .await
+        .expect("read")
+        .expect("item");
+    let v1 = AuditedBy {
+        plugin: "sg-rules".into(),
+        version: "1.0.0".into(),
+        generation: 1,
+    };
+    let found = |port: u32, score: u32| FoundIssue {
+        check_id: "internet-accessible".into(),
+        title: "Internet Accessible".into(),
+        score,
+        notes: format!("Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:{port}]"),
+        remediation: None,
+    };
+    let kinds = |changes: &[simian::store::IssueChange]| {
+        let mut k: Vec<(String, Transition)> = changes
+            .iter()
+            .map(|c| (c.notes.clone(), c.transition))
+            .collect();
+        k.sort_by(|a, b| a.0.cmp(&b.0));
+        k
+    };
+    let first = store
+        .record_audit(item.id, &v1, &[found(22, 10)])
+        .await
+        .expect("audit");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].transition, Transition::New);
+    let again = store
+        .record_audit(item.id, &v1, &[found(22, 10)])
+        .await
+        .expect("audit");
+    assert_eq!(again[0].transition, Transition::StillOpen);
+    assert_eq!(again[0].issue_id, first[0].issue_id);
+
+    // A new plugin version re-scores the check: same issue, new score, still open.
+    let v2 = AuditedBy {
+        plugin: "sg-rules".into(),
+        version: "2.0.0".into(),
+        generation: 2,
+    };
+    let rescored = store
+        .record_audit(item.id, &v2, &[found(22, 5)])
+        .await
+        .expect("audit");
+    assert_eq!(rescored[0].issue_id, first[0].issue_id);
+    assert_eq!(rescored[0].transition, Transition::StillOpen);
+
+    // Evidence changes: port 80 is a new issue and port 22 is fixed.
+    let moved = store
+        .record_audit(item.id, &v2, &[found(80, 10)])
+        .await
+        .expect("audit");
+    assert_eq!(
+        kinds(&moved),
+        vec![
+            (
+                "Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:22]".to_string(),
+                Transition::Fixed
+            ),
+            (
+                "Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:80]".to_string(),
+                Transition::New
+            ),
+        ]
+    );
+    // Port 22 comes back: regressed (same issue as before), and 80 is fixed.
+    let back = store
+        .record_audit(item.id, &v2, &[found(22, 5)])
+        .await
+        .expect("audit");
+    assert_eq!(
+        kinds(&back),
+        vec![
+            (
+                "Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:22]".to_string(),
+                Transition::Regressed
+            ),
+            (
+                "Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:80]".to_string(),
+                Transition::Fixed
+            ),
+        ]
+    );
+    assert!(back.iter().any(|c| c.issue_id == first[0].issue_id));
+
+    // Another plugin finding nothing changes nothing of these.
+    let other = AuditedBy {
+        plugin: "other".into(),
+        version: "1".into(),
+        generation: 1,
+    };
+    assert!(
+        store
+            .record_audit(item.id, &other, &[])
+            .await
+            .expect("audit")
+            .is_empty()
+    );
+
+    let stored = store.item_issues(item.id).await.expect("issues");
+    assert_eq!(stored.len(), 2, "fixed issues are kept: {stored:?}");
+    let p22 = stored
+        .iter()
+        .find(|i| i.notes.ends_with("tcp:22]"))
+        .expect("22");
+    assert!(
+        p22.open && p22.regressions == 1 && p22.fixed_ms.is_none(),
+        "{p22:?}"
+    );
+    assert_eq!(
+        (
+            p22.score,
+            p22.plugin_version.as_str(),
+            p22.plugin_generation
+        ),
+        (5, "2.0.0", 2)
+    );
+    let p80 = stored
+        .iter()
+        .find(|i| i.notes.ends_with("tcp:80]"))
+        .expect("80");
+    assert!(!p80.open && p80.fixed_ms.is_some(), "{p80:?}");
+    store.close().await;
+}
+
 async fn on_sqlite<F, Fut>(body: F)
 where
     F: FnOnce(String) -> Fut,
@@ -1061,6 +1197,7 @@ on_both!(
     current_items_filters,
     bad_urls_and_sweep_misuse_are_named,
     live_sweep_survives_another_writer_opening,
+    issue_lifecycle_keeps_identity_and_history,
 );
 
 #[test]

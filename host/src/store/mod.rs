@@ -12,6 +12,7 @@
 mod apply;
 mod diff;
 mod hash;
+mod issues;
 mod nodelay;
 mod owner;
 mod schema;
@@ -32,6 +33,7 @@ use crate::item::Item;
 pub use apply::{Change, ChangeKind, ItemKey, Listing, Scope, ScopeSummary};
 pub use diff::{DiffEntry, DiffOp, diff};
 pub use hash::{complete_hash, durable_hash};
+pub use issues::{AuditedBy, FoundIssue, IssueChange, StoredIssue, Transition};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 
 #[derive(Debug, thiserror::Error)]

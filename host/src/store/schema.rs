@@ -27,9 +27,46 @@ const MIGRATIONS: &[Migration] = &[
         name: "sweep owner",
         statements: v2,
     },
+    Migration {
+        version: 3,
+        name: "issues",
+        statements: v3,
+    },
 ];
 
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
+
+/// Issues and their lifecycle. Identity is (item, plugin, check, evidence) — never the score,
+/// so a re-scored check keeps its history; the evidence is keyed by its hash because notes can
+/// be long.
+fn v3(backend: Backend) -> Vec<String> {
+    let id = id_column(backend);
+    vec![
+        format!(
+            "CREATE TABLE issues (
+                {id},
+                item_id BIGINT NOT NULL REFERENCES items (id),
+                plugin TEXT NOT NULL,
+                check_id TEXT NOT NULL,
+                notes_hash TEXT NOT NULL,
+                notes TEXT NOT NULL,
+                title TEXT NOT NULL,
+                score BIGINT NOT NULL,
+                remediation TEXT,
+                status TEXT NOT NULL CHECK (status IN ('open', 'fixed')),
+                first_seen_ms BIGINT NOT NULL,
+                last_seen_ms BIGINT NOT NULL,
+                fixed_ms BIGINT,
+                regressions BIGINT NOT NULL DEFAULT 0,
+                plugin_version TEXT NOT NULL,
+                plugin_generation BIGINT NOT NULL,
+                UNIQUE (item_id, plugin, check_id, notes_hash)
+            )"
+        ),
+        "CREATE INDEX issues_item ON issues (item_id, plugin)".into(),
+        "CREATE INDEX issues_status ON issues (status, score)".into(),
+    ]
+}
 
 /// Which process runs a sweep (`host:pid`), so opening the store aborts only sweeps whose
 /// process is gone, never one a live `simian run` has in flight.

@@ -1,0 +1,250 @@
+//! Issue lifecycle: what an auditor found for an item, remembered across audits.
+//!
+//! Owns turning one plugin's findings for one item into transitions — new, still open, fixed
+//! (kept, never deleted), regressed — under the identity (item, plugin, check id, evidence).
+//! The score is not part of the identity, so re-scoring a check keeps its history. It must
+//! never decide what is an issue (plugins do) nor touch other plugins' issues.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{Store, StoreError, begin_write, now_ms, q};
+
+/// One finding as an auditor returned it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundIssue {
+    pub check_id: String,
+    pub title: String,
+    pub score: u32,
+    pub notes: String,
+    pub remediation: Option<String>,
+}
+
+/// The plugin version that decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditedBy {
+    pub plugin: String,
+    pub version: String,
+    pub generation: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transition {
+    New,
+    StillOpen,
+    Fixed,
+    Regressed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssueChange {
+    pub issue_id: i64,
+    pub check_id: String,
+    pub notes: String,
+    pub score: u32,
+    pub transition: Transition,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredIssue {
+    pub id: i64,
+    pub item_id: i64,
+    pub plugin: String,
+    pub check_id: String,
+    pub title: String,
+    pub score: u32,
+    pub notes: String,
+    pub remediation: Option<String>,
+    pub open: bool,
+    pub first_seen_ms: i64,
+    pub last_seen_ms: i64,
+    pub fixed_ms: Option<i64>,
+    pub regressions: u32,
+    pub plugin_version: String,
+    pub plugin_generation: u64,
+}
+
+fn notes_hash(notes: &str) -> String {
+    hex::encode(Sha256::digest(notes.as_bytes()))
+}
+
+struct Existing {
+    id: i64,
+    open: bool,
+}
+
+impl Store {
+    /// Record what `by` found for one item (all of that plugin's findings for it) and return
+    /// the transitions, in one transaction.
+    pub async fn record_audit(
+        &self,
+        item_id: i64,
+        by: &AuditedBy,
+        found: &[FoundIssue],
+    ) -> Result<Vec<IssueChange>, StoreError> {
+        let _guard = self.write_guard().await;
+        let now = now_ms();
+        let mut tx = begin_write(&self.pool, self.backend)
+            .await
+            .map_err(q("begin recording an audit"))?;
+        let rows = sqlx::query(
+            "SELECT id, check_id, notes_hash, status FROM issues WHERE item_id = $1 AND plugin = $2",
+        )
+        .bind(item_id)
+        .bind(&by.plugin)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(q("loading an item's issues"))?;
+        let mut existing: HashMap<(String, String), Existing> = HashMap::new();
+        for row in rows {
+            let id: i64 = row.try_get(0).map_err(q("reading an issue"))?;
+            let check: String = row.try_get(1).map_err(q("reading an issue"))?;
+            let hash: String = row.try_get(2).map_err(q("reading an issue"))?;
+            let status: String = row.try_get(3).map_err(q("reading an issue"))?;
+            existing.insert(
+                (check, hash),
+                Existing {
+                    id,
+                    open: status == "open",
+                },
+            );
+        }
+
+        let mut changes = Vec::new();
+        let generation = i64::try_from(by.generation).unwrap_or(i64::MAX);
+        for f in found {
+            let key = (f.check_id.clone(), notes_hash(&f.notes));
+            let transition = match existing.remove(&key) {
+                Some(e) => {
+                    sqlx::query(
+                        "UPDATE issues SET title = $1, score = $2, remediation = $3, status = 'open',
+                            last_seen_ms = $4, fixed_ms = NULL,
+                            regressions = regressions + $5,
+                            plugin_version = $6, plugin_generation = $7
+                         WHERE id = $8",
+                    )
+                    .bind(&f.title)
+                    .bind(i64::from(f.score))
+                    .bind(&f.remediation)
+                    .bind(now)
+                    .bind(if e.open { 0i64 } else { 1i64 })
+                    .bind(&by.version)
+                    .bind(generation)
+                    .bind(e.id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(q("updating an issue"))?;
+                    changes.push((
+                        e.id,
+                        f,
+                        if e.open {
+                            Transition::StillOpen
+                        } else {
+                            Transition::Regressed
+                        },
+                    ));
+                    continue;
+                }
+                None => Transition::New,
+            };
+            let row = sqlx::query(
+                "INSERT INTO issues (item_id, plugin, check_id, notes_hash, notes, title, score,
+                    remediation, status, first_seen_ms, last_seen_ms, plugin_version, plugin_generation)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9, $10, $11) RETURNING id",
+            )
+            .bind(item_id)
+            .bind(&by.plugin)
+            .bind(&f.check_id)
+            .bind(&key.1)
+            .bind(&f.notes)
+            .bind(&f.title)
+            .bind(i64::from(f.score))
+            .bind(&f.remediation)
+            .bind(now)
+            .bind(&by.version)
+            .bind(generation)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(q("inserting an issue"))?;
+            let id: i64 = row.try_get(0).map_err(q("reading a new issue id"))?;
+            changes.push((id, f, transition));
+        }
+        let mut out: Vec<IssueChange> = changes
+            .into_iter()
+            .map(|(issue_id, f, transition)| IssueChange {
+                issue_id,
+                check_id: f.check_id.clone(),
+                notes: f.notes.clone(),
+                score: f.score,
+                transition,
+            })
+            .collect();
+        // Whatever was open and is no longer produced is fixed (kept, never deleted).
+        for (_, e) in existing.into_iter().filter(|(_, e)| e.open) {
+            let row = sqlx::query(
+                "UPDATE issues SET status = 'fixed', fixed_ms = $1, plugin_version = $2,
+                    plugin_generation = $3
+                 WHERE id = $4 RETURNING check_id, notes, score",
+            )
+            .bind(now)
+            .bind(&by.version)
+            .bind(generation)
+            .bind(e.id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(q("fixing an issue"))?;
+            let score: i64 = row.try_get(2).map_err(q("reading a fixed issue"))?;
+            out.push(IssueChange {
+                issue_id: e.id,
+                check_id: row.try_get(0).map_err(q("reading a fixed issue"))?,
+                notes: row.try_get(1).map_err(q("reading a fixed issue"))?,
+                score: u32::try_from(score).unwrap_or(u32::MAX),
+                transition: Transition::Fixed,
+            });
+        }
+        tx.commit().await.map_err(q("commit recording an audit"))?;
+        Ok(out)
+    }
+
+    /// Every issue of an item (open and fixed), highest score first.
+    pub async fn item_issues(&self, item_id: i64) -> Result<Vec<StoredIssue>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, item_id, plugin, check_id, title, score, notes, remediation, status,
+                first_seen_ms, last_seen_ms, fixed_ms, regressions, plugin_version, plugin_generation
+             FROM issues WHERE item_id = $1 ORDER BY score DESC, plugin, check_id, id",
+        )
+        .bind(item_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("listing an item's issues"))?;
+        rows.iter()
+            .map(|r| {
+                let score: i64 = r.try_get(5).map_err(q("reading an issue"))?;
+                let status: String = r.try_get(8).map_err(q("reading an issue"))?;
+                let regressions: i64 = r.try_get(12).map_err(q("reading an issue"))?;
+                let generation: i64 = r.try_get(14).map_err(q("reading an issue"))?;
+                Ok(StoredIssue {
+                    id: r.try_get(0).map_err(q("reading an issue"))?,
+                    item_id: r.try_get(1).map_err(q("reading an issue"))?,
+                    plugin: r.try_get(2).map_err(q("reading an issue"))?,
+                    check_id: r.try_get(3).map_err(q("reading an issue"))?,
+                    title: r.try_get(4).map_err(q("reading an issue"))?,
+                    score: u32::try_from(score).unwrap_or(u32::MAX),
+                    notes: r.try_get(6).map_err(q("reading an issue"))?,
+                    remediation: r.try_get(7).map_err(q("reading an issue"))?,
+                    open: status == "open",
+                    first_seen_ms: r.try_get(9).map_err(q("reading an issue"))?,
+                    last_seen_ms: r.try_get(10).map_err(q("reading an issue"))?,
+                    fixed_ms: r.try_get(11).map_err(q("reading an issue"))?,
+                    regressions: u32::try_from(regressions).unwrap_or(u32::MAX),
+                    plugin_version: r.try_get(13).map_err(q("reading an issue"))?,
+                    plugin_generation: u64::try_from(generation).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+}
