@@ -373,3 +373,66 @@ async fn run_sweeps_on_schedule_and_follows_account_changes_without_restart() {
     assert!(std::os::unix::net::UnixStream::connect(env.path().join("data/simian.sock")).is_ok());
     drop(host);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweeps_feed_the_audit_pipeline_and_fixes_are_recorded() {
+    let moto = Moto::start();
+    let conf = moto.sdk_config().await;
+    seed_estate(&conf).await;
+    let env = Env::new(&config());
+    let wasm =
+        std::fs::read(simian_tests::wasm("simian_plugin_sg_internet_accessible")).expect("wasm");
+    env.deploy(
+        "sg-internet-accessible",
+        &wasm,
+        &simian_tests::sg_manifest(),
+    );
+
+    let report = sweep(&env, &moto);
+    let audit = &report["audit"];
+    assert_eq!(audit["new"], 1, "{report}");
+    assert_eq!(audit["failures"], 0);
+    let open = ok_json(&env.cli_env(&["issues", "--format", "json"], &moto.env()));
+    let issues = open["issues"].as_array().expect("issues");
+    assert_eq!(issues.len(), 1, "{open}");
+    assert_eq!(issues[0]["title"], "Internet Accessible");
+    assert_eq!(issues[0]["score"], 10);
+    assert_eq!(issues[0]["plugin"], "sg-internet-accessible");
+    assert_eq!(issues[0]["plugin_generation"], 1);
+    assert!(
+        issues[0]["arn"]
+            .as_str()
+            .is_some_and(|a| a.contains("security-group/"))
+    );
+    assert_eq!(
+        issues[0]["notes"],
+        "Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:22]"
+    );
+
+    // Fix it in AWS: the next sweep sees a modified group and the issue becomes fixed (kept).
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let group_id =
+        by_name(&items(&env, &moto, "AWS::EC2::SecurityGroup"), "open-ssh")["resourceId"]
+            .as_str()
+            .expect("id")
+            .to_string();
+    ec2.revoke_security_group_ingress()
+        .group_id(&group_id)
+        .ip_protocol("tcp")
+        .from_port(22)
+        .to_port(22)
+        .cidr_ip("0.0.0.0/0")
+        .send()
+        .await
+        .expect("revoke");
+    let report = sweep(&env, &moto);
+    assert_eq!(report["audit"]["fixed"], 1, "{report}");
+    let open = ok_json(&env.cli_env(&["issues", "--format", "json"], &moto.env()));
+    assert_eq!(open["issues"].as_array().map(Vec::len), Some(0), "{open}");
+    let fixed = ok_json(&env.cli_env(
+        &["issues", "--status", "fixed", "--format", "json"],
+        &moto.env(),
+    ));
+    assert_eq!(fixed["issues"].as_array().map(Vec::len), Some(1), "{fixed}");
+    assert!(fixed["issues"][0]["fixed_ms"].is_number());
+}

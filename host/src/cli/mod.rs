@@ -101,6 +101,28 @@ enum Command {
     },
     /// Print the least-privilege read-only IAM policy the watchers need.
     IamPolicy,
+    /// List issues found by the auditors, highest score first.
+    Issues {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = StatusArg::Open)]
+        status: StatusArg,
+        #[arg(long, default_value_t = 0)]
+        min_score: u32,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long = "type")]
+        resource_type: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum StatusArg {
+    Open,
+    Fixed,
+    All,
 }
 
 #[derive(Subcommand, Debug)]
@@ -227,6 +249,26 @@ pub fn main() -> ExitCode {
                 format,
             } => store_cmds::history(config.as_deref(), &key, diff, format).await,
             Command::IamPolicy => store_cmds::iam_policy(),
+            Command::Issues {
+                config,
+                status,
+                min_score,
+                account,
+                resource_type,
+                format,
+            } => {
+                let filter = crate::store::IssueFilter {
+                    open: match status {
+                        StatusArg::Open => Some(true),
+                        StatusArg::Fixed => Some(false),
+                        StatusArg::All => None,
+                    },
+                    min_score,
+                    account_id: account,
+                    resource_type,
+                };
+                store_cmds::issues(config.as_deref(), filter, format).await
+            }
         }
     });
     // Don't wait for plugin calls abandoned by a timeout.

@@ -38,7 +38,7 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         config.clone(),
         config.source.clone(),
         store.clone(),
-        set.services.clone(),
+        set.clone(),
     )?;
     let loaded = set.snapshot().len();
     let rejected = set.rejections().await.len();

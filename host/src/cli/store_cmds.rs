@@ -88,6 +88,30 @@ pub async fn sweep(
     } else {
         sweep::run(&config, &store, &opts, &()).await
     }?;
+    let mut report = report;
+    // Judge what changed with the auditors deployed in the plugins directory.
+    if config.plugins.dir.is_dir() {
+        let services = std::sync::Arc::new(
+            crate::services::HostServices::from_config(&config, std::sync::Arc::new(store.clone()))
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+        let set = crate::plugin::plugin_set(std::sync::Arc::new(config.clone()), services)?;
+        set.scan().await;
+        for (plugin, error) in set.rejections().await {
+            tracing::warn!(plugin = %plugin, "plugin not loaded: {error}");
+        }
+        if !set.snapshot().is_empty() {
+            report.audit = Some(
+                crate::pipeline::audit_changes(
+                    &store,
+                    &set,
+                    &report.changes,
+                    config.plugins.batch_size,
+                )
+                .await?,
+            );
+        }
+    }
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Table => {
@@ -146,6 +170,12 @@ pub async fn sweep(
                 items,
                 report.elapsed_ms as f64 / 1000.0
             );
+            if let Some(a) = &report.audit {
+                println!(
+                    "audit: {} items; issues {} new, {} still open, {} fixed, {} regressed; {} failed audits",
+                    a.items_audited, a.new, a.still_open, a.fixed, a.regressed, a.failures
+                );
+            }
         }
     }
     store.close().await;
@@ -282,5 +312,51 @@ pub fn iam_policy() -> anyhow::Result<ExitCode> {
         "{}",
         serde_json::to_string_pretty(&crate::watch::iam_policy())?
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn issues(
+    config: Option<&Path>,
+    filter: crate::store::IssueFilter,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::discover(config)?;
+    let store = open_reader(&config).await?;
+    let rows = store.issues(&filter).await?;
+    store.close().await;
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "issues": rows }))?
+        ),
+        Format::Table => {
+            let table_rows: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.issue.id.to_string(),
+                        if r.issue.open {
+                            "open".into()
+                        } else {
+                            "fixed".into()
+                        },
+                        r.issue.score.to_string(),
+                        r.issue.plugin.clone(),
+                        r.issue.title.clone(),
+                        r.arn.clone(),
+                        r.issue.notes.clone(),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                table(
+                    &["ID", "STATUS", "SCORE", "PLUGIN", "TITLE", "ITEM", "NOTES"],
+                    &table_rows
+                )
+            );
+            println!("({} issues)", table_rows.len());
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -68,6 +68,28 @@ pub struct StoredIssue {
     pub plugin_generation: u64,
 }
 
+/// Which issues to list; `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct IssueFilter {
+    /// Some(true): open only; Some(false): fixed only.
+    pub open: Option<bool>,
+    pub min_score: u32,
+    pub account_id: Option<String>,
+    pub resource_type: Option<String>,
+}
+
+/// An issue with the item it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssueRow {
+    #[serde(flatten)]
+    pub issue: StoredIssue,
+    pub arn: String,
+    pub resource_type: String,
+    pub resource_name: String,
+    pub account_id: String,
+    pub region: String,
+}
+
 fn notes_hash(notes: &str) -> String {
     hex::encode(Sha256::digest(notes.as_bytes()))
 }
@@ -221,30 +243,81 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(q("listing an item's issues"))?;
+        rows.iter().map(read_issue).collect()
+    }
+
+    /// Issues across items, highest score first.
+    pub async fn issues(&self, filter: &IssueFilter) -> Result<Vec<IssueRow>, StoreError> {
+        let mut sql = String::from(
+            "SELECT i.id, i.item_id, i.plugin, i.check_id, i.title, i.score, i.notes, i.remediation,
+                i.status, i.first_seen_ms, i.last_seen_ms, i.fixed_ms, i.regressions,
+                i.plugin_version, i.plugin_generation,
+                it.arn, it.resource_type, it.resource_name, it.account_id, it.region
+             FROM issues i JOIN items it ON it.id = i.item_id WHERE i.score >= $1",
+        );
+        let mut n = 1;
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(open) = filter.open {
+            sql.push_str(if open {
+                " AND i.status = 'open'"
+            } else {
+                " AND i.status = 'fixed'"
+            });
+        }
+        if let Some(a) = &filter.account_id {
+            n += 1;
+            sql.push_str(&format!(" AND it.account_id = ${n}"));
+            binds.push(a.clone());
+        }
+        if let Some(t) = &filter.resource_type {
+            n += 1;
+            sql.push_str(&format!(" AND it.resource_type = ${n}"));
+            binds.push(t.clone());
+        }
+        sql.push_str(" ORDER BY i.score DESC, it.arn, i.plugin, i.check_id, i.id");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(i64::from(filter.min_score));
+        for b in binds {
+            query = query.bind(b);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("listing issues"))?;
         rows.iter()
             .map(|r| {
-                let score: i64 = r.try_get(5).map_err(q("reading an issue"))?;
-                let status: String = r.try_get(8).map_err(q("reading an issue"))?;
-                let regressions: i64 = r.try_get(12).map_err(q("reading an issue"))?;
-                let generation: i64 = r.try_get(14).map_err(q("reading an issue"))?;
-                Ok(StoredIssue {
-                    id: r.try_get(0).map_err(q("reading an issue"))?,
-                    item_id: r.try_get(1).map_err(q("reading an issue"))?,
-                    plugin: r.try_get(2).map_err(q("reading an issue"))?,
-                    check_id: r.try_get(3).map_err(q("reading an issue"))?,
-                    title: r.try_get(4).map_err(q("reading an issue"))?,
-                    score: u32::try_from(score).unwrap_or(u32::MAX),
-                    notes: r.try_get(6).map_err(q("reading an issue"))?,
-                    remediation: r.try_get(7).map_err(q("reading an issue"))?,
-                    open: status == "open",
-                    first_seen_ms: r.try_get(9).map_err(q("reading an issue"))?,
-                    last_seen_ms: r.try_get(10).map_err(q("reading an issue"))?,
-                    fixed_ms: r.try_get(11).map_err(q("reading an issue"))?,
-                    regressions: u32::try_from(regressions).unwrap_or(u32::MAX),
-                    plugin_version: r.try_get(13).map_err(q("reading an issue"))?,
-                    plugin_generation: u64::try_from(generation).unwrap_or(0),
+                Ok(IssueRow {
+                    issue: read_issue(r)?,
+                    arn: r.try_get(15).map_err(q("reading an issue's item"))?,
+                    resource_type: r.try_get(16).map_err(q("reading an issue's item"))?,
+                    resource_name: r.try_get(17).map_err(q("reading an issue's item"))?,
+                    account_id: r.try_get(18).map_err(q("reading an issue's item"))?,
+                    region: r.try_get(19).map_err(q("reading an issue's item"))?,
                 })
             })
             .collect()
     }
+}
+
+fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
+    let score: i64 = r.try_get(5).map_err(q("reading an issue"))?;
+    let status: String = r.try_get(8).map_err(q("reading an issue"))?;
+    let regressions: i64 = r.try_get(12).map_err(q("reading an issue"))?;
+    let generation: i64 = r.try_get(14).map_err(q("reading an issue"))?;
+    Ok(StoredIssue {
+        id: r.try_get(0).map_err(q("reading an issue"))?,
+        item_id: r.try_get(1).map_err(q("reading an issue"))?,
+        plugin: r.try_get(2).map_err(q("reading an issue"))?,
+        check_id: r.try_get(3).map_err(q("reading an issue"))?,
+        title: r.try_get(4).map_err(q("reading an issue"))?,
+        score: u32::try_from(score).unwrap_or(u32::MAX),
+        notes: r.try_get(6).map_err(q("reading an issue"))?,
+        remediation: r.try_get(7).map_err(q("reading an issue"))?,
+        open: status == "open",
+        first_seen_ms: r.try_get(9).map_err(q("reading an issue"))?,
+        last_seen_ms: r.try_get(10).map_err(q("reading an issue"))?,
+        fixed_ms: r.try_get(11).map_err(q("reading an issue"))?,
+        regressions: u32::try_from(regressions).unwrap_or(u32::MAX),
+        plugin_version: r.try_get(13).map_err(q("reading an issue"))?,
+        plugin_generation: u64::try_from(generation).unwrap_or(0),
+    })
 }

@@ -33,7 +33,9 @@ use crate::item::Item;
 pub use apply::{Change, ChangeKind, ItemKey, Listing, Scope, ScopeSummary};
 pub use diff::{DiffEntry, DiffOp, diff};
 pub use hash::{complete_hash, durable_hash};
-pub use issues::{AuditedBy, FoundIssue, IssueChange, StoredIssue, Transition};
+pub use issues::{
+    AuditedBy, FoundIssue, IssueChange, IssueFilter, IssueRow, StoredIssue, Transition,
+};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 
 #[derive(Debug, thiserror::Error)]

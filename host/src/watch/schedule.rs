@@ -95,8 +95,9 @@ pub fn start(
     initial: Arc<Config>,
     config_path: Option<PathBuf>,
     store: Store,
-    services: Arc<HostServices>,
+    plugins: Arc<crate::plugin::PluginSet>,
 ) -> anyhow::Result<Schedule> {
+    let services = plugins.services.clone();
     let config = Arc::new(ArcSwap::new(initial));
     let changed = Arc::new(Notify::new());
     let watcher = match &config_path {
@@ -137,6 +138,28 @@ pub fn start(
                     };
                     match sweep::run(&cfg, &store, &opts, &()).await {
                         Ok(report) => {
+                            let batch = cfg.plugins.batch_size;
+                            match crate::pipeline::audit_changes(
+                                &store,
+                                &plugins,
+                                &report.changes,
+                                batch,
+                            )
+                            .await
+                            {
+                                Ok(a) => tracing::info!(
+                                    account = %account,
+                                    audited = a.items_audited,
+                                    new = a.new,
+                                    fixed = a.fixed,
+                                    regressed = a.regressed,
+                                    failures = a.failures,
+                                    "audited the sweep's changes"
+                                ),
+                                Err(e) => {
+                                    tracing::error!(account = %account, "audit results could not be recorded: {e}")
+                                }
+                            }
                             tracing::info!(
                                 account = %account,
                                 sweep = report.sweep.id.0,

@@ -51,6 +51,11 @@ pub struct SweepReport {
     pub items: BTreeMap<String, usize>,
     /// Every `service:Operation` called.
     pub operations: BTreeSet<String>,
+    /// What the sweep changed, for the audit pipeline.
+    #[serde(skip)]
+    pub changes: Vec<crate::store::Change>,
+    /// Filled in by callers that ran the audit pipeline after the sweep.
+    pub audit: Option<crate::pipeline::PipelineSummary>,
     pub elapsed_ms: u128,
 }
 
@@ -88,6 +93,7 @@ struct Recorder<'a> {
     progress: &'a dyn Progress,
     done: std::sync::atomic::AtomicUsize,
     reports: tokio::sync::Mutex<Vec<ScopeReport>>,
+    changes: tokio::sync::Mutex<Vec<crate::store::Change>>,
 }
 
 impl Recorder<'_> {
@@ -96,10 +102,11 @@ impl Recorder<'_> {
             Listing::Complete(items) => (true, items.len(), None),
             Listing::Failed { partial, error, .. } => (false, partial.len(), Some(error.clone())),
         };
-        let summary: ScopeSummary = self
+        let mut summary: ScopeSummary = self
             .store
             .apply_listing(self.sweep, &scope, listing)
             .await?;
+        self.changes.lock().await.append(&mut summary.changes);
         let report = ScopeReport {
             account_id: scope.account_id.clone(),
             region: scope.region.clone(),
@@ -353,6 +360,7 @@ pub async fn run(
         progress,
         done: Default::default(),
         reports: Default::default(),
+        changes: Default::default(),
     };
     let accounts = watched_accounts(config, opts.account.as_deref());
     // Futures built up front (not in a closure) so the whole sweep stays `Send`.
@@ -380,6 +388,7 @@ pub async fn run(
         operations.extend(r.operations);
     }
     let record = store.finish_sweep(sweep).await?;
+    let changes = rec.changes.into_inner();
     let mut scopes = rec.reports.into_inner();
     scopes.sort_by(|a, b| {
         (&a.account_id, &a.resource_type, &a.region).cmp(&(
@@ -395,6 +404,8 @@ pub async fn run(
         retries,
         items,
         operations,
+        changes,
+        audit: None,
         elapsed_ms: started.elapsed().as_millis(),
     })
 }

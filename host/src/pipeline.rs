@@ -1,0 +1,119 @@
+//! The audit pipeline: after a sweep, every created or modified item goes, in batches, through
+//! the serving auditors whose resource types match, and what they found is recorded in the
+//! store's issue lifecycle (new, still open, fixed, regressed).
+//!
+//! It must never mark an issue fixed because a plugin failed: a failed call leaves that
+//! plugin's issues for the item as they were.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::audit::run_auditor;
+use crate::plugin::bindings::v0_1_0::types;
+use crate::plugin::host::item_to_wit;
+use crate::plugin::{PluginKind, PluginSet};
+use crate::services::items::ItemSource;
+use crate::store::{AuditedBy, Change, ChangeKind, FoundIssue, Store, StoreError, Transition};
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct PipelineSummary {
+    pub items_audited: u64,
+    pub new: u64,
+    pub still_open: u64,
+    pub fixed: u64,
+    pub regressed: u64,
+    /// (plugin, item) pairs whose audit failed; their issues were left as they were.
+    pub failures: u64,
+}
+
+/// Audit the created and modified items of a sweep.
+pub async fn audit_changes(
+    store: &Store,
+    set: &PluginSet,
+    changes: &[Change],
+    batch_size: usize,
+) -> Result<PipelineSummary, StoreError> {
+    let mut ids: Vec<i64> = changes
+        .iter()
+        .filter(|c| matches!(c.kind, ChangeKind::Created | ChangeKind::Modified))
+        .map(|c| c.item_id)
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(stored) = store.item_by_id(id).await?
+            && !stored.deleted
+        {
+            items.push((stored.id, stored.item));
+        }
+    }
+    audit_items(store, set, &items, batch_size).await
+}
+
+/// Run every serving auditor over `items` (store id, item) and record the outcomes.
+pub async fn audit_items(
+    store: &Store,
+    set: &PluginSet,
+    items: &[(i64, crate::item::Item)],
+    batch_size: usize,
+) -> Result<PipelineSummary, StoreError> {
+    let mut summary = PipelineSummary {
+        items_audited: items.len() as u64,
+        ..Default::default()
+    };
+    let source: Arc<dyn ItemSource> = Arc::new(store.clone());
+    for plugin in set
+        .snapshot()
+        .values()
+        .filter(|p| p.kind() == PluginKind::Auditor)
+    {
+        let selected: Vec<&(i64, crate::item::Item)> = items
+            .iter()
+            .filter(|(_, i)| plugin.handles(&i.resource_type))
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        let wit: Vec<types::Item> = selected.iter().map(|(_, i)| item_to_wit(i)).collect();
+        let (outcomes, failures) = run_auditor(plugin, &wit, batch_size, source.clone()).await;
+        for f in failures {
+            tracing::warn!(plugin = %plugin.info.id, "audit call failed: {f}");
+        }
+        let by = AuditedBy {
+            plugin: plugin.info.id.clone(),
+            version: plugin.info.version.clone(),
+            generation: plugin.generation,
+        };
+        for ((item_id, item), outcome) in selected.iter().zip(outcomes) {
+            let issues = match outcome {
+                Ok(issues) => issues,
+                Err(e) => {
+                    summary.failures += 1;
+                    tracing::warn!(plugin = %by.plugin, item = %item.label(), "not audited: {e}");
+                    continue;
+                }
+            };
+            let found: Vec<FoundIssue> = issues
+                .into_iter()
+                .map(|i| FoundIssue {
+                    check_id: i.check_id,
+                    title: i.title,
+                    score: i.score,
+                    notes: i.notes,
+                    remediation: i.remediation,
+                })
+                .collect();
+            for change in store.record_audit(*item_id, &by, &found).await? {
+                match change.transition {
+                    Transition::New => summary.new += 1,
+                    Transition::StillOpen => summary.still_open += 1,
+                    Transition::Fixed => summary.fixed += 1,
+                    Transition::Regressed => summary.regressed += 1,
+                }
+            }
+        }
+    }
+    Ok(summary)
+}
