@@ -80,3 +80,11 @@ echo
 echo "== audit report: the stored security groups through the running host"
 "$SIMIAN" items --config "$WORK/simian.toml" --type AWS::EC2::SecurityGroup --format json \
   | "$SIMIAN" audit --config "$WORK/simian.toml" --item - || true
+
+echo
+echo "== simian issues: recorded by the running host, which re-audited the stored items when the rule was loaded"
+for _ in $(seq 1 100); do
+  "$SIMIAN" issues --config "$WORK/simian.toml" --format json | grep -q '"Internet Accessible"' && break
+  sleep 0.1
+done
+"$SIMIAN" issues --config "$WORK/simian.toml"

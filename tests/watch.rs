@@ -436,3 +436,49 @@ async fn sweeps_feed_the_audit_pipeline_and_fixes_are_recorded() {
     assert_eq!(fixed["issues"].as_array().map(Vec::len), Some(1), "{fixed}");
     assert!(fixed["issues"][0]["fixed_ms"].is_number());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_loaded_into_a_running_host_re_audits_stored_items() {
+    let moto = Moto::start();
+    seed_estate(&moto.sdk_config().await).await;
+    let env = Env::new(&config());
+    let host = env.start_host_env(&moto.env());
+    let open_issues = || {
+        let out = env.cli_env(&["issues", "--format", "json"], &moto.env());
+        serde_json::from_slice::<Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v["issues"].as_array().cloned())
+            .unwrap_or_default()
+    };
+    let swept = || {
+        let out = env.cli_env(&["items", "--format", "json"], &moto.env());
+        serde_json::from_slice::<Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v["items"].as_array().map(Vec::len))
+            .unwrap_or(0)
+    };
+    assert!(
+        simian_tests::wait_until(std::time::Duration::from_secs(60), || swept() >= 14),
+        "no sweep:\n{}",
+        host.log_text()
+    );
+    assert!(open_issues().is_empty(), "no auditor yet, so no issues");
+    // The items do not change; loading the rule alone must bring its findings.
+    let wasm =
+        std::fs::read(simian_tests::wasm("simian_plugin_sg_internet_accessible")).expect("wasm");
+    env.deploy(
+        "sg-internet-accessible",
+        &wasm,
+        &simian_tests::sg_manifest(),
+    );
+    assert!(
+        simian_tests::wait_until(std::time::Duration::from_secs(60), || open_issues().len()
+            == 1),
+        "not re-audited:\n{}",
+        host.log_text()
+    );
+    let issue = &open_issues()[0];
+    assert_eq!(issue["title"], "Internet Accessible");
+    assert_eq!(issue["plugin_generation"], 1);
+    drop(host);
+}

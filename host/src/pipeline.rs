@@ -59,15 +59,53 @@ pub async fn audit_items(
     items: &[(i64, crate::item::Item)],
     batch_size: usize,
 ) -> Result<PipelineSummary, StoreError> {
+    audit_items_with(store, set, items, batch_size, None).await
+}
+
+/// Re-audit every current item of a plugin's resource types with that plugin, e.g. after it
+/// was loaded or hot-swapped, so its results are current without waiting for a change.
+pub async fn reaudit_plugin(
+    store: &Store,
+    set: &PluginSet,
+    plugin_id: &str,
+    batch_size: usize,
+) -> Result<PipelineSummary, StoreError> {
+    let Some(plugin) = set.get(plugin_id) else {
+        return Ok(PipelineSummary::default());
+    };
+    if plugin.kind() != PluginKind::Auditor {
+        return Ok(PipelineSummary::default());
+    }
+    let mut items = Vec::new();
+    for resource_type in &plugin.info.resource_types {
+        let filter = crate::store::ItemFilter {
+            resource_type: (resource_type != "*").then(|| resource_type.clone()),
+            ..Default::default()
+        };
+        for stored in store.current_items(&filter).await? {
+            items.push((stored.id, stored.item));
+        }
+    }
+    audit_items_with(store, set, &items, batch_size, Some(plugin_id)).await
+}
+
+async fn audit_items_with(
+    store: &Store,
+    set: &PluginSet,
+    items: &[(i64, crate::item::Item)],
+    batch_size: usize,
+    only: Option<&str>,
+) -> Result<PipelineSummary, StoreError> {
     let mut summary = PipelineSummary {
         items_audited: items.len() as u64,
         ..Default::default()
     };
     let source: Arc<dyn ItemSource> = Arc::new(store.clone());
-    for plugin in set
-        .snapshot()
+    let snapshot = set.snapshot();
+    for plugin in snapshot
         .values()
         .filter(|p| p.kind() == PluginKind::Auditor)
+        .filter(|p| only.is_none_or(|id| p.info.id == id))
     {
         let selected: Vec<&(i64, crate::item::Item)> = items
             .iter()

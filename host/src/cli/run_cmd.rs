@@ -25,6 +25,8 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
     let set = crate::plugin::plugin_set(config.clone(), services)?;
+    // Subscribed before the first scan: plugins present at startup are re-audited too.
+    let mut events = set.subscribe();
     // Watch before the first scan so nothing dropped in meanwhile is missed.
     let _reloader = crate::plugin::reload::watch(set.clone())?;
     set.scan().await;
@@ -49,7 +51,6 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         rejected,
         "simian host ready"
     );
-    let mut events = set.subscribe();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .context("cannot install SIGTERM handler")?;
     loop {
@@ -65,6 +66,26 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
                         set_generation = event.set_generation,
                         "plugin set changed"
                     );
+                    if event.change != crate::plugin::registry::Change::Unloaded {
+                        // Off the event loop: a large store takes a while to re-audit.
+                        let (store, set) = (store.clone(), set.clone());
+                        let batch = config.plugins.batch_size;
+                        tokio::spawn(async move {
+                            match crate::pipeline::reaudit_plugin(&store, &set, &event.plugin, batch).await {
+                                Ok(a) => tracing::info!(
+                                    plugin = %event.plugin,
+                                    generation = event.generation,
+                                    audited = a.items_audited,
+                                    new = a.new,
+                                    fixed = a.fixed,
+                                    regressed = a.regressed,
+                                    failures = a.failures,
+                                    "re-audited after the plugin set changed"
+                                ),
+                                Err(e) => tracing::error!(plugin = %event.plugin, "re-audit could not be recorded: {e}"),
+                            }
+                        });
+                    }
                 }
             }
         }
