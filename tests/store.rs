@@ -1109,6 +1109,127 @@ async fn issue_lifecycle_keeps_identity_and_history(url: String) {
     store.close().await;
 }
 
+/// A justification excuses one issue: it shows while in force, lapses when it expires, can be
+/// withdrawn, and does not carry over to changed evidence (a new, unjustified issue).
+async fn justifications_are_bound_to_evidence_and_expire(url: String) {
+    use simian::store::{AuditedBy, FoundIssue, Transition};
+    let store = open(&url).await;
+    sweep_once(&store, &sg_scope(), Listing::Complete(vec![sg("sg-1", 80)])).await;
+    let item = store
+        .item_by_arn(&sg_arn("sg-1"))
+        .await
+        .expect("read")
+        .expect("item");
+    let by = AuditedBy {
+        plugin: "sg-rules".into(),
+        version: "1".into(),
+        generation: 1,
+    };
+    let found = |port: u32| FoundIssue {
+        check_id: "internet-accessible".into(),
+        title: "Internet Accessible".into(),
+        score: 10,
+        notes: format!("Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:{port}]"),
+        remediation: None,
+    };
+    let id = store
+        .record_audit(item.id, &by, &[found(80)])
+        .await
+        .expect("audit")[0]
+        .issue_id;
+    assert!(
+        store
+            .justify(id, "public web server", "alice", None)
+            .await
+            .expect("justify")
+    );
+    assert!(
+        !store
+            .justify(id + 999, "x", "y", None)
+            .await
+            .expect("justify")
+    );
+    let issues = store.item_issues(item.id).await.expect("issues");
+    let j = issues[0].justification.as_ref().expect("justified");
+    assert_eq!(
+        (j.reason.as_str(), j.by.as_str()),
+        ("public web server", "alice")
+    );
+
+    // Still produced: still justified.
+    store
+        .record_audit(item.id, &by, &[found(80)])
+        .await
+        .expect("audit");
+    assert!(
+        store.item_issues(item.id).await.expect("issues")[0]
+            .justification
+            .is_some()
+    );
+
+    // The evidence changes (80 becomes 22): the new issue is not justified.
+    let changes = store
+        .record_audit(item.id, &by, &[found(22)])
+        .await
+        .expect("audit");
+    let new = changes
+        .iter()
+        .find(|c| c.transition == Transition::New)
+        .expect("new");
+    let issues = store.item_issues(item.id).await.expect("issues");
+    let p22 = issues.iter().find(|i| i.id == new.issue_id).expect("22");
+    assert!(p22.open && p22.justification.is_none(), "{p22:?}");
+
+    // An expired justification has lapsed; unjustify withdraws one in force.
+    let now = simian::store::now_ms();
+    assert!(
+        store
+            .justify(new.issue_id, "temporary", "bob", Some(now - 1))
+            .await
+            .expect("justify")
+    );
+    let issues = store.item_issues(item.id).await.expect("issues");
+    assert!(
+        issues
+            .iter()
+            .find(|i| i.id == new.issue_id)
+            .expect("22")
+            .justification
+            .is_none()
+    );
+    assert!(
+        store
+            .justify(
+                new.issue_id,
+                "until tomorrow",
+                "bob",
+                Some(now + 86_400_000)
+            )
+            .await
+            .expect("justify")
+    );
+    let issues = store.item_issues(item.id).await.expect("issues");
+    assert!(
+        issues
+            .iter()
+            .find(|i| i.id == new.issue_id)
+            .expect("22")
+            .justification
+            .is_some()
+    );
+    assert!(store.unjustify(new.issue_id).await.expect("unjustify"));
+    let issues = store.item_issues(item.id).await.expect("issues");
+    assert!(
+        issues
+            .iter()
+            .find(|i| i.id == new.issue_id)
+            .expect("22")
+            .justification
+            .is_none()
+    );
+    store.close().await;
+}
+
 async fn on_sqlite<F, Fut>(body: F)
 where
     F: FnOnce(String) -> Fut,
@@ -1198,6 +1319,7 @@ on_both!(
     bad_urls_and_sweep_misuse_are_named,
     live_sweep_survives_another_writer_opening,
     issue_lifecycle_keeps_identity_and_history,
+    justifications_are_bound_to_evidence_and_expire,
 );
 
 #[test]

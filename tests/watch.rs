@@ -409,6 +409,54 @@ async fn sweeps_feed_the_audit_pipeline_and_fixes_are_recorded() {
         "Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:22]"
     );
 
+    // Justify it: the report keeps its score but not its unjustified score.
+    let id = issues[0]["id"].as_i64().expect("issue id").to_string();
+    let justify = [
+        "justify",
+        &id,
+        "--reason",
+        "bastion",
+        "--by",
+        "alice",
+        "--expires",
+        "2999-01-01",
+    ];
+    let out = env.cli_env(&justify, &moto.env());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = ok_json(&env.cli_env(&["report", "--format", "json"], &moto.env()));
+    assert_eq!(report["items"][0]["score"], 10, "{report}");
+    assert_eq!(report["items"][0]["unjustified_score"], 0, "{report}");
+    assert_eq!(
+        report["items"][0]["issues"][0]["justification"]["by"],
+        "alice"
+    );
+    let bad = [
+        "justify",
+        &id,
+        "--reason",
+        "x",
+        "--by",
+        "y",
+        "--expires",
+        "someday",
+    ];
+    let bad = env.cli_env(&bad, &moto.env());
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--expires"));
+    let missing = env.cli_env(&["unjustify", "999999"], &moto.env());
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        env.cli_env(&["unjustify", &id], &moto.env())
+            .status
+            .success()
+    );
+    let report = ok_json(&env.cli_env(&["report", "--format", "json"], &moto.env()));
+    assert_eq!(report["items"][0]["unjustified_score"], 10, "{report}");
+
     // Fix it in AWS: the next sweep sees a modified group and the issue becomes fixed (kept).
     let ec2 = aws_sdk_ec2::Client::new(&conf);
     let group_id =

@@ -116,6 +116,38 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Items by total score with their open issues (unjustified score first).
+    Report {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, default_value_t = 0)]
+        min_score: u32,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long = "type")]
+        resource_type: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Excuse one issue; bound to its evidence (changed evidence is a new, unjustified issue).
+    Justify {
+        issue: i64,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        by: String,
+        /// YYYY-MM-DD (end of day, UTC) or RFC 3339; the justification lapses then.
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Withdraw a justification.
+    Unjustify {
+        issue: i64,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -268,6 +300,34 @@ pub fn main() -> ExitCode {
                     resource_type,
                 };
                 store_cmds::issues(config.as_deref(), filter, format).await
+            }
+            Command::Report {
+                config,
+                min_score,
+                account,
+                resource_type,
+                format,
+            } => {
+                let filter = crate::store::IssueFilter {
+                    open: Some(true),
+                    min_score,
+                    account_id: account,
+                    resource_type,
+                };
+                store_cmds::report(config.as_deref(), filter, format).await
+            }
+            Command::Justify {
+                issue,
+                reason,
+                by,
+                expires,
+                config,
+            } => {
+                store_cmds::justify(config.as_deref(), issue, &reason, &by, expires.as_deref())
+                    .await
+            }
+            Command::Unjustify { issue, config } => {
+                store_cmds::unjustify(config.as_deref(), issue).await
             }
         }
     });

@@ -360,3 +360,133 @@ pub async fn issues(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `YYYY-MM-DD` (end of that day, UTC) or RFC 3339, as unix milliseconds.
+fn parse_expiry(text: &str) -> anyhow::Result<i64> {
+    use aws_smithy_types::DateTime;
+    use aws_smithy_types::date_time::Format;
+    let full = if text.len() == 10 {
+        format!("{text}T23:59:59Z")
+    } else {
+        text.to_string()
+    };
+    let t = DateTime::from_str(&full, Format::DateTime).map_err(|e| {
+        anyhow::anyhow!("--expires `{text}`: not a date (YYYY-MM-DD or RFC 3339): {e}")
+    })?;
+    t.to_millis()
+        .map_err(|e| anyhow::anyhow!("--expires `{text}`: {e}"))
+}
+
+pub async fn justify(
+    config: Option<&Path>,
+    issue: i64,
+    reason: &str,
+    by: &str,
+    expires: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let until = expires.map(parse_expiry).transpose()?;
+    if until.is_some_and(|u| u <= crate::store::now_ms()) {
+        anyhow::bail!("--expires is in the past");
+    }
+    let config = Config::discover(config)?;
+    let store = open_reader(&config).await?;
+    let found = store.justify(issue, reason, by, until).await?;
+    store.close().await;
+    if !found {
+        anyhow::bail!("no issue with id {issue}");
+    }
+    println!("issue {issue} justified by {by}");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn unjustify(config: Option<&Path>, issue: i64) -> anyhow::Result<ExitCode> {
+    let config = Config::discover(config)?;
+    let store = open_reader(&config).await?;
+    let found = store.unjustify(issue).await?;
+    store.close().await;
+    if !found {
+        anyhow::bail!("no issue with id {issue}");
+    }
+    println!("issue {issue} unjustified");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Items by total score with their open issues, like Security Monkey's audit report.
+pub async fn report(
+    config: Option<&Path>,
+    filter: crate::store::IssueFilter,
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::discover(config)?;
+    let store = open_reader(&config).await?;
+    let rows = store
+        .issues(&crate::store::IssueFilter {
+            open: Some(true),
+            ..filter
+        })
+        .await?;
+    store.close().await;
+    let mut items: Vec<(String, Value)> = Vec::new();
+    for r in rows {
+        let pos = match items.iter().position(|(arn, _)| *arn == r.arn) {
+            Some(p) => p,
+            None => {
+                items.push((
+                    r.arn.clone(),
+                    json!({
+                        "arn": r.arn, "resource_type": r.resource_type, "resource_name": r.resource_name,
+                        "account_id": r.account_id, "region": r.region,
+                        "score": 0, "unjustified_score": 0, "issues": [],
+                    }),
+                ));
+                items.len() - 1
+            }
+        };
+        let entry = &mut items[pos].1;
+        let score = u64::from(r.issue.score);
+        entry["score"] = json!(entry["score"].as_u64().unwrap_or(0) + score);
+        if r.issue.justification.is_none() {
+            entry["unjustified_score"] =
+                json!(entry["unjustified_score"].as_u64().unwrap_or(0) + score);
+        }
+        if let Some(list) = entry["issues"].as_array_mut() {
+            list.push(serde_json::to_value(&r.issue)?);
+        }
+    }
+    let mut items: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
+    items
+        .sort_by_key(|v| std::cmp::Reverse((v["unjustified_score"].as_u64(), v["score"].as_u64())));
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "items": items }))?
+        ),
+        Format::Table => {
+            for item in &items {
+                println!(
+                    "{}  score {} (unjustified {})",
+                    item["arn"].as_str().unwrap_or_default(),
+                    item["score"],
+                    item["unjustified_score"]
+                );
+                for i in item["issues"].as_array().into_iter().flatten() {
+                    println!(
+                        "  [{}] {} {} ({}){}: {}",
+                        i["id"],
+                        i["score"],
+                        i["title"].as_str().unwrap_or_default(),
+                        i["plugin"].as_str().unwrap_or_default(),
+                        if i["justification"].is_null() {
+                            ""
+                        } else {
+                            " JUSTIFIED"
+                        },
+                        i["notes"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+            println!("({} items with open issues)", items.len());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

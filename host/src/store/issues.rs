@@ -66,6 +66,16 @@ pub struct StoredIssue {
     pub regressions: u32,
     pub plugin_version: String,
     pub plugin_generation: u64,
+    /// The operator's justification, if one is in force (not expired).
+    pub justification: Option<Justification>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Justification {
+    pub reason: String,
+    pub by: String,
+    pub at_ms: i64,
+    pub until_ms: Option<i64>,
 }
 
 /// Which issues to list; `None` matches everything.
@@ -232,11 +242,50 @@ impl Store {
         Ok(out)
     }
 
+    /// Excuse one issue (and only its evidence), optionally until a time. Ok(false) if there is
+    /// no such issue.
+    pub async fn justify(
+        &self,
+        issue_id: i64,
+        reason: &str,
+        by: &str,
+        until_ms: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        let _guard = self.write_guard().await;
+        let done = sqlx::query(
+            "UPDATE issues SET justified_reason = $1, justified_by = $2, justified_ms = $3,
+                justified_until_ms = $4 WHERE id = $5",
+        )
+        .bind(reason)
+        .bind(by)
+        .bind(now_ms())
+        .bind(until_ms)
+        .bind(issue_id)
+        .execute(&self.pool)
+        .await
+        .map_err(q("justifying an issue"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn unjustify(&self, issue_id: i64) -> Result<bool, StoreError> {
+        let _guard = self.write_guard().await;
+        let done = sqlx::query(
+            "UPDATE issues SET justified_reason = NULL, justified_by = NULL, justified_ms = NULL,
+                justified_until_ms = NULL WHERE id = $1",
+        )
+        .bind(issue_id)
+        .execute(&self.pool)
+        .await
+        .map_err(q("unjustifying an issue"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Every issue of an item (open and fixed), highest score first.
     pub async fn item_issues(&self, item_id: i64) -> Result<Vec<StoredIssue>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, item_id, plugin, check_id, title, score, notes, remediation, status,
-                first_seen_ms, last_seen_ms, fixed_ms, regressions, plugin_version, plugin_generation
+                first_seen_ms, last_seen_ms, fixed_ms, regressions, plugin_version, plugin_generation,
+                justified_reason, justified_by, justified_ms, justified_until_ms
              FROM issues WHERE item_id = $1 ORDER BY score DESC, plugin, check_id, id",
         )
         .bind(item_id)
@@ -252,6 +301,7 @@ impl Store {
             "SELECT i.id, i.item_id, i.plugin, i.check_id, i.title, i.score, i.notes, i.remediation,
                 i.status, i.first_seen_ms, i.last_seen_ms, i.fixed_ms, i.regressions,
                 i.plugin_version, i.plugin_generation,
+                i.justified_reason, i.justified_by, i.justified_ms, i.justified_until_ms,
                 it.arn, it.resource_type, it.resource_name, it.account_id, it.region
              FROM issues i JOIN items it ON it.id = i.item_id WHERE i.score >= $1",
         );
@@ -287,10 +337,10 @@ impl Store {
             .map(|r| {
                 Ok(IssueRow {
                     issue: read_issue(r)?,
-                    arn: r.try_get(15).map_err(q("reading an issue's item"))?,
-                    resource_type: r.try_get(16).map_err(q("reading an issue's item"))?,
-                    resource_name: r.try_get(17).map_err(q("reading an issue's item"))?,
-                    account_id: r.try_get(18).map_err(q("reading an issue's item"))?,
+                    arn: r.try_get(19).map_err(q("reading an issue's item"))?,
+                    resource_type: r.try_get(20).map_err(q("reading an issue's item"))?,
+                    resource_name: r.try_get(21).map_err(q("reading an issue's item"))?,
+                    account_id: r.try_get(22).map_err(q("reading an issue's item"))?,
                     region: r.try_get(19).map_err(q("reading an issue's item"))?,
                 })
             })
@@ -319,5 +369,25 @@ fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
         regressions: u32::try_from(regressions).unwrap_or(u32::MAX),
         plugin_version: r.try_get(13).map_err(q("reading an issue"))?,
         plugin_generation: u64::try_from(generation).unwrap_or(0),
+        justification: {
+            let reason: Option<String> = r.try_get(15).map_err(q("reading a justification"))?;
+            let until: Option<i64> = r.try_get(18).map_err(q("reading a justification"))?;
+            // An expired justification has lapsed.
+            match reason {
+                Some(reason) if until.is_none_or(|u| u > now_ms()) => Some(Justification {
+                    reason,
+                    by: r
+                        .try_get::<Option<String>, _>(16)
+                        .map_err(q("reading a justification"))?
+                        .unwrap_or_default(),
+                    at_ms: r
+                        .try_get::<Option<i64>, _>(17)
+                        .map_err(q("reading a justification"))?
+                        .unwrap_or_default(),
+                    until_ms: until,
+                }),
+                _ => None,
+            }
+        },
     })
 }

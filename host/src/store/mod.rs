@@ -34,7 +34,8 @@ pub use apply::{Change, ChangeKind, ItemKey, Listing, Scope, ScopeSummary};
 pub use diff::{DiffEntry, DiffOp, diff};
 pub use hash::{complete_hash, durable_hash};
 pub use issues::{
-    AuditedBy, FoundIssue, IssueChange, IssueFilter, IssueRow, StoredIssue, Transition,
+    AuditedBy, FoundIssue, IssueChange, IssueFilter, IssueRow, Justification, StoredIssue,
+    Transition,
 };
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 
@@ -211,7 +212,7 @@ impl fmt::Debug for Store {
     }
 }
 
-pub(crate) fn now_ms() -> i64 {
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -32,9 +32,28 @@ const MIGRATIONS: &[Migration] = &[
         name: "issues",
         statements: v3,
     },
+    Migration {
+        version: 4,
+        name: "justifications",
+        statements: v4,
+    },
 ];
 
-pub const CURRENT_VERSION: i64 = 3;
+pub const CURRENT_VERSION: i64 = 4;
+
+/// A justification belongs to one issue, and so to its evidence: changed evidence is another
+/// issue, which starts unjustified.
+fn v4(_backend: Backend) -> Vec<String> {
+    [
+        "ALTER TABLE issues ADD COLUMN justified_reason TEXT",
+        "ALTER TABLE issues ADD COLUMN justified_by TEXT",
+        "ALTER TABLE issues ADD COLUMN justified_ms BIGINT",
+        "ALTER TABLE issues ADD COLUMN justified_until_ms BIGINT",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
+}
 
 /// Issues and their lifecycle. Identity is (item, plugin, check, evidence) — never the score,
 /// so a re-scored check keeps its history; the evidence is keyed by its hash because notes can
