@@ -996,6 +996,7 @@ async fn issue_lifecycle_keeps_identity_and_history(url: String) {
         score,
         notes: format!("Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:{port}]"),
         remediation: None,
+        disabled: false,
     };
     let kinds = |changes: &[simian::store::IssueChange]| {
         let mut k: Vec<(String, Transition)> = changes
@@ -1131,6 +1132,7 @@ async fn justifications_are_bound_to_evidence_and_expire(url: String) {
         score: 10,
         notes: format!("Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:{port}]"),
         remediation: None,
+        disabled: false,
     };
     let id = store
         .record_audit(item.id, &by, &[found(80)])
@@ -1226,6 +1228,28 @@ async fn justifications_are_bound_to_evidence_and_expire(url: String) {
             .expect("22")
             .justification
             .is_none()
+    );
+
+    // A check the operator disabled is kept, flagged, and stays the same issue.
+    let disabled = FoundIssue {
+        disabled: true,
+        ..found(22)
+    };
+    let changes = store
+        .record_audit(item.id, &by, &[disabled])
+        .await
+        .expect("audit");
+    assert_eq!(
+        (changes[0].issue_id, changes[0].transition),
+        (new.issue_id, Transition::StillOpen)
+    );
+    let issues = store.item_issues(item.id).await.expect("issues");
+    assert!(
+        issues
+            .iter()
+            .find(|i| i.id == new.issue_id)
+            .expect("22")
+            .disabled
     );
     store.close().await;
 }

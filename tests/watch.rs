@@ -530,3 +530,26 @@ async fn a_plugin_loaded_into_a_running_host_re_audits_stored_items() {
     assert_eq!(issue["plugin_generation"], 1);
     drop(host);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_overrides_rescore_checks_per_account() {
+    let moto = Moto::start();
+    seed_estate(&moto.sdk_config().await).await;
+    let env = Env::new(&format!(
+        "{}\n[[overrides]]\nplugin = \"sg-internet-accessible\"\ncheck = \"internet-accessible\"\naccounts = [\"1234*\"]\nscore = 3\n",
+        config()
+    ));
+    let wasm =
+        std::fs::read(simian_tests::wasm("simian_plugin_sg_internet_accessible")).expect("wasm");
+    env.deploy(
+        "sg-internet-accessible",
+        &wasm,
+        &simian_tests::sg_manifest(),
+    );
+    sweep(&env, &moto);
+    let open = ok_json(&env.cli_env(&["issues", "--format", "json"], &moto.env()));
+    assert_eq!(open["issues"][0]["score"], 3, "{open}");
+    assert_eq!(open["issues"][0]["title"], "Internet Accessible");
+    let report = ok_json(&env.cli_env(&["report", "--format", "json"], &moto.env()));
+    assert_eq!(report["items"][0]["score"], 3, "{report}");
+}

@@ -41,6 +41,44 @@ pub struct Config {
     pub plugin: BTreeMap<String, PluginOperatorConfig>,
     pub aws: AwsConfig,
     pub watch: WatchConfig,
+    /// Operator overrides of checks, first match wins.
+    pub overrides: Vec<Override>,
+}
+
+/// Disable a check or change its score, for accounts matching a pattern.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    pub plugin: String,
+    /// A check id; every check of the plugin when absent.
+    pub check: Option<String>,
+    /// Account ids, `*` wildcards allowed; every account when empty.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    #[serde(default)]
+    pub disabled: bool,
+    pub score: Option<u32>,
+}
+
+impl Override {
+    fn matches(&self, plugin: &str, check: &str, account: &str) -> bool {
+        self.plugin == plugin
+            && self.check.as_deref().is_none_or(|c| c == check)
+            && (self.accounts.is_empty() || self.accounts.iter().any(|p| glob(p, account)))
+    }
+}
+
+/// `*` matches any run of characters; everything else literally.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            let Some(tail) = text.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len()).any(|i| tail.is_char_boundary(i) && glob(rest, &tail[i..]))
+        }
+    }
 }
 
 /// How simian talks to AWS. Credentials and endpoints come from the standard AWS settings
@@ -130,6 +168,8 @@ struct RawConfig {
     aws: AwsConfig,
     #[serde(default)]
     watch: WatchConfig,
+    #[serde(default)]
+    overrides: Vec<Override>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -470,6 +510,14 @@ impl Config {
                 ));
             }
         }
+        for (i, o) in raw.overrides.iter().enumerate() {
+            if !o.disabled && o.score.is_none() {
+                return Err(field(
+                    &format!("overrides[{i}]"),
+                    "sets neither `disabled = true` nor `score`".into(),
+                ));
+            }
+        }
         if raw.aws.max_attempts == 0 {
             return Err(field("aws.max_attempts", "must be at least 1".into()));
         }
@@ -493,7 +541,15 @@ impl Config {
             plugin: raw.plugin,
             aws: raw.aws,
             watch: raw.watch,
+            overrides: raw.overrides,
         })
+    }
+
+    /// The first override for this (plugin, check, account), if any.
+    pub fn override_for(&self, plugin: &str, check: &str, account: &str) -> Option<&Override> {
+        self.overrides
+            .iter()
+            .find(|o| o.matches(plugin, check, account))
     }
 
     pub fn operator(&self, plugin_id: &str) -> PluginOperatorConfig {
@@ -566,6 +622,42 @@ mod tests {
             err.to_string().contains("plugin.x.grants.http.origins[0]"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn overrides_match_by_plugin_check_and_account_pattern() {
+        let c = Config::parse(
+            r#"
+[[overrides]]
+plugin = "sg"
+check = "internet-accessible"
+accounts = ["1111*"]
+disabled = true
+[[overrides]]
+plugin = "sg"
+score = 3
+"#,
+            None,
+        )
+        .expect("parses");
+        assert!(
+            c.override_for("sg", "internet-accessible", "111122223333")
+                .is_some_and(|o| o.disabled)
+        );
+        assert_eq!(
+            c.override_for("sg", "internet-accessible", "999999999999")
+                .and_then(|o| o.score),
+            Some(3)
+        );
+        assert_eq!(
+            c.override_for("sg", "other", "111122223333")
+                .and_then(|o| o.score),
+            Some(3)
+        );
+        assert!(c.override_for("iam", "x", "111122223333").is_none());
+        let e = Config::parse("[[overrides]]\nplugin = \"sg\"\n", None).expect_err("no effect");
+        assert!(e.to_string().contains("overrides[0]"), "{e}");
+        assert!(glob("*", "") && glob("12*34", "1299934") && !glob("12*34", "1235"));
     }
 
     #[test]

@@ -101,6 +101,7 @@ async fn audit_items_with(
         ..Default::default()
     };
     let source: Arc<dyn ItemSource> = Arc::new(store.clone());
+    let overrides = set.config();
     let snapshot = set.snapshot();
     for plugin in snapshot
         .values()
@@ -135,12 +136,16 @@ async fn audit_items_with(
             };
             let found: Vec<FoundIssue> = issues
                 .into_iter()
-                .map(|i| FoundIssue {
-                    check_id: i.check_id,
-                    title: i.title,
-                    score: i.score,
-                    notes: i.notes,
-                    remediation: i.remediation,
+                .map(|i| {
+                    let o = overrides.override_for(&by.plugin, &i.check_id, &item.account_id);
+                    FoundIssue {
+                        score: o.and_then(|o| o.score).unwrap_or(i.score),
+                        disabled: o.is_some_and(|o| o.disabled),
+                        check_id: i.check_id,
+                        title: i.title,
+                        notes: i.notes,
+                        remediation: i.remediation,
+                    }
                 })
                 .collect();
             for change in store.record_audit(*item_id, &by, &found).await? {

@@ -443,7 +443,12 @@ pub async fn report(
             }
         };
         let entry = &mut items[pos].1;
-        let score = u64::from(r.issue.score);
+        // Disabled checks are listed but counted nowhere.
+        let score = if r.issue.disabled {
+            0
+        } else {
+            u64::from(r.issue.score)
+        };
         entry["score"] = json!(entry["score"].as_u64().unwrap_or(0) + score);
         if r.issue.justification.is_none() {
             entry["unjustified_score"] =

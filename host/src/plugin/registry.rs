@@ -109,6 +109,11 @@ impl PluginSet {
         }
     }
 
+    /// The configuration the set was built with (operator overrides, grants, limits).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     pub fn plugins_dir(&self) -> &Path {
         &self.config.plugins.dir
     }

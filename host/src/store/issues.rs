@@ -21,6 +21,8 @@ pub struct FoundIssue {
     pub score: u32,
     pub notes: String,
     pub remediation: Option<String>,
+    /// The operator disabled this check for the item's account: kept, counted nowhere.
+    pub disabled: bool,
 }
 
 /// The plugin version that decided.
@@ -68,6 +70,8 @@ pub struct StoredIssue {
     pub plugin_generation: u64,
     /// The operator's justification, if one is in force (not expired).
     pub justification: Option<Justification>,
+    /// The operator disabled the check: kept, counted towards no score.
+    pub disabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -156,7 +160,7 @@ impl Store {
                         "UPDATE issues SET title = $1, score = $2, remediation = $3, status = 'open',
                             last_seen_ms = $4, fixed_ms = NULL,
                             regressions = regressions + $5,
-                            plugin_version = $6, plugin_generation = $7
+                            plugin_version = $6, plugin_generation = $7, disabled = $9
                          WHERE id = $8",
                     )
                     .bind(&f.title)
@@ -167,6 +171,7 @@ impl Store {
                     .bind(&by.version)
                     .bind(generation)
                     .bind(e.id)
+                    .bind(i64::from(f.disabled))
                     .execute(&mut *tx)
                     .await
                     .map_err(q("updating an issue"))?;
@@ -185,8 +190,9 @@ impl Store {
             };
             let row = sqlx::query(
                 "INSERT INTO issues (item_id, plugin, check_id, notes_hash, notes, title, score,
-                    remediation, status, first_seen_ms, last_seen_ms, plugin_version, plugin_generation)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9, $10, $11) RETURNING id",
+                    remediation, status, first_seen_ms, last_seen_ms, plugin_version, plugin_generation,
+                    disabled)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9, $10, $11, $12) RETURNING id",
             )
             .bind(item_id)
             .bind(&by.plugin)
@@ -199,6 +205,7 @@ impl Store {
             .bind(now)
             .bind(&by.version)
             .bind(generation)
+            .bind(i64::from(f.disabled))
             .fetch_one(&mut *tx)
             .await
             .map_err(q("inserting an issue"))?;
@@ -285,7 +292,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, item_id, plugin, check_id, title, score, notes, remediation, status,
                 first_seen_ms, last_seen_ms, fixed_ms, regressions, plugin_version, plugin_generation,
-                justified_reason, justified_by, justified_ms, justified_until_ms
+                justified_reason, justified_by, justified_ms, justified_until_ms, disabled
              FROM issues WHERE item_id = $1 ORDER BY score DESC, plugin, check_id, id",
         )
         .bind(item_id)
@@ -301,7 +308,7 @@ impl Store {
             "SELECT i.id, i.item_id, i.plugin, i.check_id, i.title, i.score, i.notes, i.remediation,
                 i.status, i.first_seen_ms, i.last_seen_ms, i.fixed_ms, i.regressions,
                 i.plugin_version, i.plugin_generation,
-                i.justified_reason, i.justified_by, i.justified_ms, i.justified_until_ms,
+                i.justified_reason, i.justified_by, i.justified_ms, i.justified_until_ms, i.disabled,
                 it.arn, it.resource_type, it.resource_name, it.account_id, it.region
              FROM issues i JOIN items it ON it.id = i.item_id WHERE i.score >= $1",
         );
@@ -337,11 +344,11 @@ impl Store {
             .map(|r| {
                 Ok(IssueRow {
                     issue: read_issue(r)?,
-                    arn: r.try_get(19).map_err(q("reading an issue's item"))?,
-                    resource_type: r.try_get(20).map_err(q("reading an issue's item"))?,
-                    resource_name: r.try_get(21).map_err(q("reading an issue's item"))?,
-                    account_id: r.try_get(22).map_err(q("reading an issue's item"))?,
-                    region: r.try_get(19).map_err(q("reading an issue's item"))?,
+                    arn: r.try_get(20).map_err(q("reading an issue's item"))?,
+                    resource_type: r.try_get(21).map_err(q("reading an issue's item"))?,
+                    resource_name: r.try_get(22).map_err(q("reading an issue's item"))?,
+                    account_id: r.try_get(23).map_err(q("reading an issue's item"))?,
+                    region: r.try_get(20).map_err(q("reading an issue's item"))?,
                 })
             })
             .collect()
@@ -389,5 +396,6 @@ fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
                 _ => None,
             }
         },
+        disabled: r.try_get::<i64, _>(19).map_err(q("reading an issue"))? != 0,
     })
 }

@@ -37,9 +37,19 @@ const MIGRATIONS: &[Migration] = &[
         name: "justifications",
         statements: v4,
     },
+    Migration {
+        version: 5,
+        name: "disabled issues",
+        statements: v5,
+    },
 ];
 
-pub const CURRENT_VERSION: i64 = 4;
+pub const CURRENT_VERSION: i64 = 5;
+
+/// Issues of checks the operator disabled are kept but count towards no score.
+fn v5(_backend: Backend) -> Vec<String> {
+    vec!["ALTER TABLE issues ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0".to_string()]
+}
 
 /// A justification belongs to one issue, and so to its evidence: changed evidence is another
 /// issue, which starts unjustified.
