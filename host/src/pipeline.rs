@@ -125,6 +125,7 @@ async fn audit_items_with(
             version: plugin.info.version.clone(),
             generation: plugin.generation,
         };
+        let mut audited: Vec<(i64, Vec<FoundIssue>)> = Vec::with_capacity(selected.len());
         for ((item_id, item), outcome) in selected.iter().zip(outcomes) {
             let issues = match outcome {
                 Ok(issues) => issues,
@@ -148,7 +149,18 @@ async fn audit_items_with(
                     }
                 })
                 .collect();
-            for change in store.record_audit(*item_id, &by, &found).await? {
+            audited.push((*item_id, found));
+        }
+        // One transaction per batch, not per item.
+        for chunk in audited.chunks(batch_size.max(1)) {
+            let batch: Vec<(i64, &[FoundIssue])> =
+                chunk.iter().map(|(id, f)| (*id, f.as_slice())).collect();
+            for change in store
+                .record_audits(&by, &batch)
+                .await?
+                .into_iter()
+                .flatten()
+            {
                 match change.transition {
                     Transition::New => summary.new += 1,
                     Transition::StillOpen => summary.still_open += 1,

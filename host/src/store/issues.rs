@@ -122,131 +122,28 @@ impl Store {
         by: &AuditedBy,
         found: &[FoundIssue],
     ) -> Result<Vec<IssueChange>, StoreError> {
+        let mut out = self.record_audits(by, &[(item_id, found)]).await?;
+        Ok(out.pop().unwrap_or_default())
+    }
+
+    /// `record_audit` for many items of one plugin in one transaction: one commit per batch
+    /// instead of per item, which is what re-auditing a large store costs.
+    pub async fn record_audits(
+        &self,
+        by: &AuditedBy,
+        batch: &[(i64, &[FoundIssue])],
+    ) -> Result<Vec<Vec<IssueChange>>, StoreError> {
         let _guard = self.write_guard().await;
         let now = now_ms();
         let mut tx = begin_write(&self.pool, self.backend)
             .await
             .map_err(q("begin recording an audit"))?;
-        let rows = sqlx::query(
-            "SELECT id, check_id, notes_hash, status FROM issues WHERE item_id = $1 AND plugin = $2",
-        )
-        .bind(item_id)
-        .bind(&by.plugin)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(q("loading an item's issues"))?;
-        let mut existing: HashMap<(String, String), Existing> = HashMap::new();
-        for row in rows {
-            let id: i64 = row.try_get(0).map_err(q("reading an issue"))?;
-            let check: String = row.try_get(1).map_err(q("reading an issue"))?;
-            let hash: String = row.try_get(2).map_err(q("reading an issue"))?;
-            let status: String = row.try_get(3).map_err(q("reading an issue"))?;
-            existing.insert(
-                (check, hash),
-                Existing {
-                    id,
-                    open: status == "open",
-                },
-            );
-        }
-
-        let mut changes = Vec::new();
-        let generation = i64::try_from(by.generation).unwrap_or(i64::MAX);
-        for f in found {
-            let key = (f.check_id.clone(), notes_hash(&f.notes));
-            let transition = match existing.remove(&key) {
-                Some(e) => {
-                    sqlx::query(
-                        "UPDATE issues SET title = $1, score = $2, remediation = $3, status = 'open',
-                            last_seen_ms = $4, fixed_ms = NULL,
-                            regressions = regressions + $5,
-                            plugin_version = $6, plugin_generation = $7, disabled = $9
-                         WHERE id = $8",
-                    )
-                    .bind(&f.title)
-                    .bind(i64::from(f.score))
-                    .bind(&f.remediation)
-                    .bind(now)
-                    .bind(if e.open { 0i64 } else { 1i64 })
-                    .bind(&by.version)
-                    .bind(generation)
-                    .bind(e.id)
-                    .bind(i64::from(f.disabled))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(q("updating an issue"))?;
-                    changes.push((
-                        e.id,
-                        f,
-                        if e.open {
-                            Transition::StillOpen
-                        } else {
-                            Transition::Regressed
-                        },
-                    ));
-                    continue;
-                }
-                None => Transition::New,
-            };
-            let row = sqlx::query(
-                "INSERT INTO issues (item_id, plugin, check_id, notes_hash, notes, title, score,
-                    remediation, status, first_seen_ms, last_seen_ms, plugin_version, plugin_generation,
-                    disabled)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9, $10, $11, $12) RETURNING id",
-            )
-            .bind(item_id)
-            .bind(&by.plugin)
-            .bind(&f.check_id)
-            .bind(&key.1)
-            .bind(&f.notes)
-            .bind(&f.title)
-            .bind(i64::from(f.score))
-            .bind(&f.remediation)
-            .bind(now)
-            .bind(&by.version)
-            .bind(generation)
-            .bind(i64::from(f.disabled))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(q("inserting an issue"))?;
-            let id: i64 = row.try_get(0).map_err(q("reading a new issue id"))?;
-            changes.push((id, f, transition));
-        }
-        let mut out: Vec<IssueChange> = changes
-            .into_iter()
-            .map(|(issue_id, f, transition)| IssueChange {
-                issue_id,
-                check_id: f.check_id.clone(),
-                notes: f.notes.clone(),
-                score: f.score,
-                transition,
-            })
-            .collect();
-        // Whatever was open and is no longer produced is fixed (kept, never deleted).
-        for (_, e) in existing.into_iter().filter(|(_, e)| e.open) {
-            let row = sqlx::query(
-                "UPDATE issues SET status = 'fixed', fixed_ms = $1, plugin_version = $2,
-                    plugin_generation = $3
-                 WHERE id = $4 RETURNING check_id, notes, score",
-            )
-            .bind(now)
-            .bind(&by.version)
-            .bind(generation)
-            .bind(e.id)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(q("fixing an issue"))?;
-            let score: i64 = row.try_get(2).map_err(q("reading a fixed issue"))?;
-            out.push(IssueChange {
-                issue_id: e.id,
-                check_id: row.try_get(0).map_err(q("reading a fixed issue"))?,
-                notes: row.try_get(1).map_err(q("reading a fixed issue"))?,
-                score: u32::try_from(score).unwrap_or(u32::MAX),
-                transition: Transition::Fixed,
-            });
+        let mut all = Vec::with_capacity(batch.len());
+        for (item_id, found) in batch {
+            all.push(record_one(&mut tx, now, *item_id, by, found).await?);
         }
         tx.commit().await.map_err(q("commit recording an audit"))?;
-        Ok(out)
+        Ok(all)
     }
 
     /// Excuse one issue (and only its evidence), optionally until a time. Ok(false) if there is
@@ -353,6 +250,135 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// One item's findings from one plugin, inside the caller's transaction.
+async fn record_one(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    now: i64,
+    item_id: i64,
+    by: &AuditedBy,
+    found: &[FoundIssue],
+) -> Result<Vec<IssueChange>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT id, check_id, notes_hash, status FROM issues WHERE item_id = $1 AND plugin = $2",
+    )
+    .bind(item_id)
+    .bind(&by.plugin)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(q("loading an item's issues"))?;
+    let mut existing: HashMap<(String, String), Existing> = HashMap::new();
+    for row in rows {
+        let id: i64 = row.try_get(0).map_err(q("reading an issue"))?;
+        let check: String = row.try_get(1).map_err(q("reading an issue"))?;
+        let hash: String = row.try_get(2).map_err(q("reading an issue"))?;
+        let status: String = row.try_get(3).map_err(q("reading an issue"))?;
+        existing.insert(
+            (check, hash),
+            Existing {
+                id,
+                open: status == "open",
+            },
+        );
+    }
+
+    let mut changes = Vec::new();
+    let generation = i64::try_from(by.generation).unwrap_or(i64::MAX);
+    for f in found {
+        let key = (f.check_id.clone(), notes_hash(&f.notes));
+        let transition = match existing.remove(&key) {
+            Some(e) => {
+                sqlx::query(
+                    "UPDATE issues SET title = $1, score = $2, remediation = $3, status = 'open',
+                        last_seen_ms = $4, fixed_ms = NULL,
+                        regressions = regressions + $5,
+                        plugin_version = $6, plugin_generation = $7, disabled = $9
+                     WHERE id = $8",
+                )
+                .bind(&f.title)
+                .bind(i64::from(f.score))
+                .bind(&f.remediation)
+                .bind(now)
+                .bind(if e.open { 0i64 } else { 1i64 })
+                .bind(&by.version)
+                .bind(generation)
+                .bind(e.id)
+                .bind(i64::from(f.disabled))
+                .execute(&mut **tx)
+                .await
+                .map_err(q("updating an issue"))?;
+                changes.push((
+                    e.id,
+                    f,
+                    if e.open {
+                        Transition::StillOpen
+                    } else {
+                        Transition::Regressed
+                    },
+                ));
+                continue;
+            }
+            None => Transition::New,
+        };
+        let row = sqlx::query(
+            "INSERT INTO issues (item_id, plugin, check_id, notes_hash, notes, title, score,
+                remediation, status, first_seen_ms, last_seen_ms, plugin_version, plugin_generation,
+                disabled)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(item_id)
+        .bind(&by.plugin)
+        .bind(&f.check_id)
+        .bind(&key.1)
+        .bind(&f.notes)
+        .bind(&f.title)
+        .bind(i64::from(f.score))
+        .bind(&f.remediation)
+        .bind(now)
+        .bind(&by.version)
+        .bind(generation)
+        .bind(i64::from(f.disabled))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(q("inserting an issue"))?;
+        let id: i64 = row.try_get(0).map_err(q("reading a new issue id"))?;
+        changes.push((id, f, transition));
+    }
+    let mut out: Vec<IssueChange> = changes
+        .into_iter()
+        .map(|(issue_id, f, transition)| IssueChange {
+            issue_id,
+            check_id: f.check_id.clone(),
+            notes: f.notes.clone(),
+            score: f.score,
+            transition,
+        })
+        .collect();
+    // Whatever was open and is no longer produced is fixed (kept, never deleted).
+    for (_, e) in existing.into_iter().filter(|(_, e)| e.open) {
+        let row = sqlx::query(
+            "UPDATE issues SET status = 'fixed', fixed_ms = $1, plugin_version = $2,
+                plugin_generation = $3
+             WHERE id = $4 RETURNING check_id, notes, score",
+        )
+        .bind(now)
+        .bind(&by.version)
+        .bind(generation)
+        .bind(e.id)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(q("fixing an issue"))?;
+        let score: i64 = row.try_get(2).map_err(q("reading a fixed issue"))?;
+        out.push(IssueChange {
+            issue_id: e.id,
+            check_id: row.try_get(0).map_err(q("reading a fixed issue"))?,
+            notes: row.try_get(1).map_err(q("reading a fixed issue"))?,
+            score: u32::try_from(score).unwrap_or(u32::MAX),
+            transition: Transition::Fixed,
+        });
+    }
+    Ok(out)
 }
 
 fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
