@@ -138,9 +138,13 @@ impl Store {
         let mut tx = begin_write(&self.pool, self.backend)
             .await
             .map_err(q("begin recording an audit"))?;
+        // The batch's existing issues in one query (an id range, filtered here) rather than
+        // one query per item: re-auditing a large store is dominated by these reads.
+        let mut existing = load_existing(&mut tx, by, batch).await?;
         let mut all = Vec::with_capacity(batch.len());
         for (item_id, found) in batch {
-            all.push(record_one(&mut tx, now, *item_id, by, found).await?);
+            let mine = existing.remove(item_id).unwrap_or_default();
+            all.push(record_one(&mut tx, now, *item_id, by, found, mine).await?);
         }
         tx.commit().await.map_err(q("commit recording an audit"))?;
         Ok(all)
@@ -252,6 +256,51 @@ impl Store {
     }
 }
 
+type ExistingByItem = HashMap<i64, HashMap<(String, String), Existing>>;
+
+async fn load_existing(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    by: &AuditedBy,
+    batch: &[(i64, &[FoundIssue])],
+) -> Result<ExistingByItem, StoreError> {
+    let (Some(lo), Some(hi)) = (
+        batch.iter().map(|(id, _)| *id).min(),
+        batch.iter().map(|(id, _)| *id).max(),
+    ) else {
+        return Ok(HashMap::new());
+    };
+    let wanted: std::collections::HashSet<i64> = batch.iter().map(|(id, _)| *id).collect();
+    let rows = sqlx::query(
+        "SELECT item_id, id, check_id, notes_hash, status FROM issues
+         WHERE plugin = $1 AND item_id >= $2 AND item_id <= $3",
+    )
+    .bind(&by.plugin)
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(&mut **tx)
+    .await
+    .map_err(q("loading the batch's issues"))?;
+    let mut out: ExistingByItem = HashMap::new();
+    for row in rows {
+        let item_id: i64 = row.try_get(0).map_err(q("reading an issue"))?;
+        if !wanted.contains(&item_id) {
+            continue;
+        }
+        let status: String = row.try_get(4).map_err(q("reading an issue"))?;
+        out.entry(item_id).or_default().insert(
+            (
+                row.try_get(2).map_err(q("reading an issue"))?,
+                row.try_get(3).map_err(q("reading an issue"))?,
+            ),
+            Existing {
+                id: row.try_get(1).map_err(q("reading an issue"))?,
+                open: status == "open",
+            },
+        );
+    }
+    Ok(out)
+}
+
 /// One item's findings from one plugin, inside the caller's transaction.
 async fn record_one(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -259,30 +308,8 @@ async fn record_one(
     item_id: i64,
     by: &AuditedBy,
     found: &[FoundIssue],
+    mut existing: HashMap<(String, String), Existing>,
 ) -> Result<Vec<IssueChange>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT id, check_id, notes_hash, status FROM issues WHERE item_id = $1 AND plugin = $2",
-    )
-    .bind(item_id)
-    .bind(&by.plugin)
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(q("loading an item's issues"))?;
-    let mut existing: HashMap<(String, String), Existing> = HashMap::new();
-    for row in rows {
-        let id: i64 = row.try_get(0).map_err(q("reading an issue"))?;
-        let check: String = row.try_get(1).map_err(q("reading an issue"))?;
-        let hash: String = row.try_get(2).map_err(q("reading an issue"))?;
-        let status: String = row.try_get(3).map_err(q("reading an issue"))?;
-        existing.insert(
-            (check, hash),
-            Existing {
-                id,
-                open: status == "open",
-            },
-        );
-    }
-
     let mut changes = Vec::new();
     let generation = i64::try_from(by.generation).unwrap_or(i64::MAX);
     for f in found {
