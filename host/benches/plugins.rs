@@ -6,7 +6,9 @@
 //! - instantiate + empty call with the pooling allocator;
 //! - hot-reload latency from file write to the new version serving, cold and cache-hit.
 
-use std::path::{Path, PathBuf};
+#[path = "support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,42 +21,6 @@ use simian::services::HostServices;
 use simian::services::items::{ItemSource, MemoryItems};
 use simian_plugin_sg_internet_accessible::SgInternetAccessible;
 use simian_sdk::Auditor;
-
-fn target_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return PathBuf::from(dir);
-    }
-    let exe = std::env::current_exe().expect("exe");
-    exe.ancestors()
-        .nth(3)
-        .expect("<target>/<profile>/deps/bench")
-        .to_path_buf()
-}
-
-fn build_plugin() -> Vec<u8> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let status =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(&workspace)
-            .env("CARGO_TARGET_DIR", target_dir())
-            .args([
-                "build",
-                "-q",
-                "--target",
-                "wasm32-wasip2",
-                "--profile",
-                "plugin",
-                "-p",
-                "simian-plugin-sg-internet-accessible",
-            ])
-            .status()
-            .expect("run cargo");
-    assert!(status.success(), "plugin build failed");
-    std::fs::read(
-        target_dir().join("wasm32-wasip2/plugin/simian_plugin_sg_internet_accessible.wasm"),
-    )
-    .expect("plugin wasm")
-}
 
 /// A security group whose configuration JSON is about `target_bytes` long.
 fn sg_item(target_bytes: usize, n: usize) -> String {
@@ -102,7 +68,7 @@ async fn setup(wasm: &[u8]) -> Setup {
     std::fs::create_dir_all(&plugin_dir).expect("mkdir");
     std::fs::write(plugin_dir.join("sg-internet-accessible.wasm"), wasm).expect("write");
     let manifest = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sg-internet-accessible/plugin.toml"),
+        support::workspace().join("plugins/sg-internet-accessible/plugin.toml"),
     )
     .expect("manifest");
     std::fs::write(plugin_dir.join("plugin.toml"), manifest).expect("write");
@@ -212,7 +178,7 @@ fn us(d: Duration) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let wasm = build_plugin();
+    let wasm = support::example_plugin_wasm();
     let s = setup(&wasm).await;
     let small = sg_item(1024, 1);
     let large = sg_item(50 * 1024, 2);

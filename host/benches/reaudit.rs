@@ -2,7 +2,9 @@
 //! loaded, end to end (read from the store, audit in Wasm, write the changed issues), on SQLite.
 //! Prints wall time (target ≤ 5 s), the plugin's own time and peak memory from its counters.
 
-use std::path::Path;
+#[path = "support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,17 +14,6 @@ use simian::services::HostServices;
 use simian::store::{Listing, Scope, Store};
 
 const ITEMS: usize = 100_000;
-
-fn target_dir() -> std::path::PathBuf {
-    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
-        return dir.into();
-    }
-    let exe = std::env::current_exe().expect("exe");
-    exe.ancestors()
-        .nth(3)
-        .expect("<target>/<profile>/deps/bench")
-        .to_path_buf()
-}
 
 fn sg(i: usize) -> Item {
     // About 1 KB of configuration; one group in a hundred is open to the world on 22.
@@ -59,28 +50,8 @@ fn sg(i: usize) -> Item {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let status =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .current_dir(&workspace)
-            .env("CARGO_TARGET_DIR", target_dir())
-            .args([
-                "build",
-                "-q",
-                "--target",
-                "wasm32-wasip2",
-                "--profile",
-                "plugin",
-                "-p",
-                "simian-plugin-sg-internet-accessible",
-            ])
-            .status()
-            .expect("cargo");
-    assert!(status.success());
-    let wasm = std::fs::read(
-        target_dir().join("wasm32-wasip2/plugin/simian_plugin_sg_internet_accessible.wasm"),
-    )
-    .expect("wasm");
+    let workspace = support::workspace();
+    let wasm = support::example_plugin_wasm();
 
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
