@@ -105,6 +105,7 @@ async fn main() {
             &set,
             "sg-internet-accessible",
             config.plugins.batch_size,
+            None,
         )
         .await
         .expect("re-audit");

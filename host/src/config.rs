@@ -43,6 +43,24 @@ pub struct Config {
     pub watch: WatchConfig,
     /// Operator overrides of checks, first match wins.
     pub overrides: Vec<Override>,
+    pub notify: NotifyConfig,
+}
+
+/// How the outbox retries a failed delivery: exponential backoff between the two bounds.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    pub retry_initial_ms: u64,
+    pub retry_max_ms: u64,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            retry_initial_ms: 1_000,
+            retry_max_ms: 5 * 60 * 1_000,
+        }
+    }
 }
 
 /// Disable a check or change its score, for accounts matching a pattern.
@@ -125,6 +143,8 @@ pub struct WatchConfig {
     pub intervals: BTreeMap<String, u64>,
     /// Listings in flight at once.
     pub concurrency: usize,
+    /// Seconds between sweeps, overriding `interval_minutes` (demos and tests).
+    pub interval_seconds: Option<u64>,
 }
 
 impl Default for WatchConfig {
@@ -133,12 +153,16 @@ impl Default for WatchConfig {
             interval_minutes: 60,
             intervals: BTreeMap::new(),
             concurrency: 4,
+            interval_seconds: None,
         }
     }
 }
 
 impl WatchConfig {
     pub fn interval(&self, resource_type: &str) -> std::time::Duration {
+        if let Some(seconds) = self.interval_seconds {
+            return std::time::Duration::from_secs(seconds.max(1));
+        }
         let minutes = self
             .intervals
             .get(resource_type)
@@ -170,6 +194,8 @@ struct RawConfig {
     watch: WatchConfig,
     #[serde(default)]
     overrides: Vec<Override>,
+    #[serde(default)]
+    notify: NotifyConfig,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -318,6 +344,15 @@ pub struct GrantsConfig {
     pub items: Option<ItemsGrant>,
     pub http: Option<HttpGrant>,
     pub mail: Option<MailGrant>,
+    /// Directories the plugin may read (WASI preopens at the same path, read-only).
+    pub files: Option<FilesGrant>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FilesGrant {
+    /// Absolute directory paths.
+    pub dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
@@ -474,6 +509,16 @@ impl Config {
             });
         }
         for (id, op) in &raw.plugin {
+            if let Some(files) = &op.grants.files {
+                for (j, dir) in files.dirs.iter().enumerate() {
+                    if !dir.is_absolute() {
+                        return Err(field(
+                            &format!("plugin.{id}.grants.files.dirs[{j}]"),
+                            format!("`{}` must be an absolute path", dir.display()),
+                        ));
+                    }
+                }
+            }
             if let Some(http) = &op.grants.http {
                 for (j, origin) in http.origins.iter().enumerate() {
                     crate::plugin::grants::Origin::parse(origin)
@@ -542,6 +587,7 @@ impl Config {
             aws: raw.aws,
             watch: raw.watch,
             overrides: raw.overrides,
+            notify: raw.notify,
         })
     }
 

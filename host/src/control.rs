@@ -14,8 +14,21 @@ use tokio::net::{UnixListener, UnixStream};
 
 use crate::audit;
 use crate::item::Item;
+use crate::pipeline::Progress;
 use crate::plugin::PluginSet;
 use crate::services::items::MemoryItems;
+use crate::store::Store;
+
+/// What the control socket answers from.
+#[derive(Clone)]
+pub struct Context {
+    pub set: Arc<PluginSet>,
+    pub batch_size: usize,
+    /// Outbox state per notifier.
+    pub store: Option<Store>,
+    /// Re-audit progress per auditor.
+    pub progress: Arc<Progress>,
+}
 
 /// Largest request accepted (an audit of many items).
 const MAX_REQUEST: usize = 256 * 1024 * 1024;
@@ -52,11 +65,7 @@ impl Drop for ControlServer {
     }
 }
 
-pub async fn serve(
-    path: &Path,
-    set: Arc<PluginSet>,
-    batch_size: usize,
-) -> Result<ControlServer, ControlError> {
+pub async fn serve(path: &Path, context: Context) -> Result<ControlServer, ControlError> {
     let io = |source| ControlError::Io {
         path: path.to_path_buf(),
         source,
@@ -81,9 +90,9 @@ pub async fn serve(
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let set = set.clone();
+            let context = context.clone();
             tokio::spawn(async move {
-                if let Err(e) = handle(stream, set, batch_size).await {
+                if let Err(e) = handle(stream, context).await {
                     tracing::debug!("control connection: {e}");
                 }
             });
@@ -95,13 +104,13 @@ pub async fn serve(
     })
 }
 
-async fn handle(stream: UnixStream, set: Arc<PluginSet>, batch_size: usize) -> std::io::Result<()> {
+async fn handle(stream: UnixStream, context: Context) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read.take(MAX_REQUEST as u64));
     let mut line = String::new();
     reader.read_line(&mut line).await?;
     let answer = match serde_json::from_str::<Request>(&line) {
-        Ok(request) => answer(request, &set, batch_size).await,
+        Ok(request) => answer(request, &context).await,
         Err(e) => serde_json::json!({ "error": format!("bad request: {e}") }),
     };
     let mut text = answer.to_string();
@@ -112,13 +121,14 @@ async fn handle(stream: UnixStream, set: Arc<PluginSet>, batch_size: usize) -> s
 
 use tokio::io::AsyncReadExt;
 
-async fn answer(request: Request, set: &Arc<PluginSet>, batch_size: usize) -> serde_json::Value {
+async fn answer(request: Request, context: &Context) -> serde_json::Value {
+    let (set, batch_size) = (&context.set, context.batch_size);
     match request {
         Request::Plugins => serde_json::json!({
             "source": "running-host",
             "pid": std::process::id(),
             "set_generation": set.set_generation(),
-            "plugins": set.statuses().await,
+            "plugins": plugin_statuses(context).await,
         }),
         Request::Audit { items } => {
             let parsed: Result<Vec<Item>, String> = items
@@ -139,6 +149,34 @@ async fn answer(request: Request, set: &Arc<PluginSet>, batch_size: usize) -> se
             }
         }
     }
+}
+
+/// The plugin set's statuses, each with its re-audit progress (auditors) or outbox state
+/// (notifiers).
+async fn plugin_statuses(context: &Context) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for status in context.set.statuses().await {
+        let mut value = serde_json::to_value(&status).unwrap_or_default();
+        if let (Some(id), Some(obj)) = (status.id.as_deref(), value.as_object_mut()) {
+            if let Some(progress) = context.progress.get(id) {
+                obj.insert(
+                    "reaudit".into(),
+                    serde_json::to_value(progress).unwrap_or_default(),
+                );
+            }
+            if status.kind == Some(crate::plugin::PluginKind::Notifier)
+                && let Some(store) = &context.store
+            {
+                let outbox = match store.outbox_stats(id).await {
+                    Ok(stats) => serde_json::to_value(stats).unwrap_or_default(),
+                    Err(e) => serde_json::json!({ "error": e.to_string() }),
+                };
+                obj.insert("outbox".into(), outbox);
+            }
+        }
+        out.push(value);
+    }
+    out
 }
 
 /// Ask a running host; Ok(None) when none is listening.

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod item;
+pub mod notify;
 pub mod pipeline;
 pub mod plugin;
 pub mod resource_types;

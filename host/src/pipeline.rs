@@ -5,7 +5,8 @@
 //! It must never mark an issue fixed because a plugin failed: a failed call leaves that
 //! plugin's issues for the item as they were.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -14,7 +15,12 @@ use crate::plugin::bindings::v0_1_0::types;
 use crate::plugin::host::item_to_wit;
 use crate::plugin::{PluginKind, PluginSet};
 use crate::services::items::ItemSource;
-use crate::store::{AuditedBy, Change, ChangeKind, FoundIssue, Store, StoreError, Transition};
+use crate::store::{
+    AuditedBy, Change, ChangeKind, FoundIssue, IssueChange, Store, StoreError, Transition,
+};
+
+/// Items re-audited between two progress updates (and held in memory at once).
+const REAUDIT_CHUNK: usize = 4096;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct PipelineSummary {
@@ -25,15 +31,79 @@ pub struct PipelineSummary {
     pub regressed: u64,
     /// (plugin, item) pairs whose audit failed; their issues were left as they were.
     pub failures: u64,
+    /// What changed, per store item id: what the notify pipeline reports.
+    #[serde(skip)]
+    pub transitions: BTreeMap<i64, Vec<IssueChange>>,
 }
 
-/// Audit the created and modified items of a sweep.
+impl PipelineSummary {
+    fn add(&mut self, other: PipelineSummary) {
+        self.items_audited += other.items_audited;
+        self.new += other.new;
+        self.still_open += other.still_open;
+        self.fixed += other.fixed;
+        self.regressed += other.regressed;
+        self.failures += other.failures;
+        for (item, changes) in other.transitions {
+            self.transitions.entry(item).or_default().extend(changes);
+        }
+    }
+}
+
+/// How far each plugin's latest re-audit has got, for `simian plugins`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct ReauditProgress {
+    pub generation: u64,
+    pub total: u64,
+    pub done: u64,
+    pub started_ms: i64,
+    pub finished_ms: Option<i64>,
+    pub new: u64,
+    pub fixed: u64,
+    pub regressed: u64,
+    pub failures: u64,
+}
+
+/// Shared between the re-audit tasks and the control socket.
+#[derive(Debug, Default)]
+pub struct Progress {
+    by_plugin: Mutex<BTreeMap<String, ReauditProgress>>,
+}
+
+impl Progress {
+    pub fn get(&self, plugin: &str) -> Option<ReauditProgress> {
+        self.by_plugin.lock().ok()?.get(plugin).cloned()
+    }
+
+    fn update(&self, plugin: &str, f: impl FnOnce(&mut ReauditProgress)) {
+        if let Ok(mut map) = self.by_plugin.lock() {
+            f(map.entry(plugin.to_string()).or_default());
+        }
+    }
+
+    pub fn forget(&self, plugin: &str) {
+        if let Ok(mut map) = self.by_plugin.lock() {
+            map.remove(plugin);
+        }
+    }
+}
+
+/// Audit the created and modified items of a sweep; the open issues of deleted items are
+/// fixed (the resource is gone).
 pub async fn audit_changes(
     store: &Store,
     set: &PluginSet,
     changes: &[Change],
     batch_size: usize,
 ) -> Result<PipelineSummary, StoreError> {
+    let mut fixed_by_deletion = PipelineSummary::default();
+    for change in changes.iter().filter(|c| c.kind == ChangeKind::Deleted) {
+        let fixed = store.fix_deleted_item_issues(change.item_id).await?;
+        if !fixed.is_empty() {
+            fixed_by_deletion.fixed += fixed.len() as u64;
+            fixed_by_deletion.transitions.insert(change.item_id, fixed);
+        }
+    }
     let mut ids: Vec<i64> = changes
         .iter()
         .filter(|c| matches!(c.kind, ChangeKind::Created | ChangeKind::Modified))
@@ -49,7 +119,9 @@ pub async fn audit_changes(
             items.push((stored.id, stored.item));
         }
     }
-    audit_items(store, set, &items, batch_size).await
+    let mut summary = audit_items(store, set, &items, batch_size).await?;
+    summary.add(fixed_by_deletion);
+    Ok(summary)
 }
 
 /// Run every serving auditor over `items` (store id, item) and record the outcomes.
@@ -63,12 +135,14 @@ pub async fn audit_items(
 }
 
 /// Re-audit every current item of a plugin's resource types with that plugin, e.g. after it
-/// was loaded or hot-swapped, so its results are current without waiting for a change.
+/// was loaded or hot-swapped, so its results are current without waiting for a change. Each
+/// chunk's results are committed (and visible) before the next starts; `progress` follows.
 pub async fn reaudit_plugin(
     store: &Store,
     set: &PluginSet,
     plugin_id: &str,
     batch_size: usize,
+    progress: Option<&Progress>,
 ) -> Result<PipelineSummary, StoreError> {
     let Some(plugin) = set.get(plugin_id) else {
         return Ok(PipelineSummary::default());
@@ -86,7 +160,34 @@ pub async fn reaudit_plugin(
             items.push((stored.id, stored.item));
         }
     }
-    audit_items_with(store, set, &items, batch_size, Some(plugin_id)).await
+    if let Some(p) = progress {
+        p.update(plugin_id, |p| {
+            *p = ReauditProgress {
+                generation: plugin.generation,
+                total: items.len() as u64,
+                started_ms: crate::store::now_ms(),
+                ..Default::default()
+            }
+        });
+    }
+    let mut summary = PipelineSummary::default();
+    for chunk in items.chunks(REAUDIT_CHUNK) {
+        let part = audit_items_with(store, set, chunk, batch_size, Some(plugin_id)).await?;
+        if let Some(p) = progress {
+            p.update(plugin_id, |p| {
+                p.done += part.items_audited;
+                p.new += part.new;
+                p.fixed += part.fixed;
+                p.regressed += part.regressed;
+                p.failures += part.failures;
+            });
+        }
+        summary.add(part);
+    }
+    if let Some(p) = progress {
+        p.update(plugin_id, |p| p.finished_ms = Some(crate::store::now_ms()));
+    }
+    Ok(summary)
 }
 
 async fn audit_items_with(
@@ -155,17 +256,26 @@ async fn audit_items_with(
         for chunk in audited.chunks(batch_size.max(1)) {
             let batch: Vec<(i64, &[FoundIssue])> =
                 chunk.iter().map(|(id, f)| (*id, f.as_slice())).collect();
-            for change in store
-                .record_audits(&by, &batch)
-                .await?
-                .into_iter()
-                .flatten()
-            {
-                match change.transition {
-                    Transition::New => summary.new += 1,
-                    Transition::StillOpen => summary.still_open += 1,
-                    Transition::Fixed => summary.fixed += 1,
-                    Transition::Regressed => summary.regressed += 1,
+            let recorded = store.record_audits(&by, &batch).await?;
+            for ((item_id, _), changes) in batch.iter().zip(recorded) {
+                for change in &changes {
+                    match change.transition {
+                        Transition::New => summary.new += 1,
+                        Transition::StillOpen => summary.still_open += 1,
+                        Transition::Fixed => summary.fixed += 1,
+                        Transition::Regressed => summary.regressed += 1,
+                    }
+                }
+                let news: Vec<IssueChange> = changes
+                    .into_iter()
+                    .filter(|c| c.transition != Transition::StillOpen)
+                    .collect();
+                if !news.is_empty() {
+                    summary
+                        .transitions
+                        .entry(*item_id)
+                        .or_default()
+                        .extend(news);
                 }
             }
         }

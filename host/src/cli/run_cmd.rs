@@ -30,17 +30,38 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
     // Watch before the first scan so nothing dropped in meanwhile is missed.
     let _reloader = crate::plugin::reload::watch(set.clone())?;
     set.scan().await;
+    let progress = Arc::new(crate::pipeline::Progress::default());
     let _control = crate::control::serve(
         &config.control_socket(),
-        set.clone(),
-        config.plugins.batch_size,
+        crate::control::Context {
+            set: set.clone(),
+            batch_size: config.plugins.batch_size,
+            store: Some(store.clone()),
+            progress: progress.clone(),
+        },
     )
     .await?;
+    // Delivers what earlier runs left in the outbox, too.
+    let deliverer = crate::notify::start(store.clone(), set.clone(), config.notify.clone());
+    // The plugins found at startup re-audit the store before the first sweep, so a sweep's
+    // notifications never race a startup re-audit's over the same issues.
+    while let Ok(event) = events.try_recv() {
+        on_plugin_change(
+            &store,
+            &set,
+            &progress,
+            &event,
+            config.plugins.batch_size,
+            &deliverer.wake,
+        )
+        .await;
+    }
     let _schedule = crate::watch::schedule::start(
         config.clone(),
         config.source.clone(),
         store.clone(),
         set.clone(),
+        deliverer.wake.clone(),
     )?;
     let loaded = set.snapshot().len();
     let rejected = set.rejections().await.len();
@@ -66,26 +87,13 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
                         set_generation = event.set_generation,
                         "plugin set changed"
                     );
-                    if event.change != crate::plugin::registry::Change::Unloaded {
-                        // Off the event loop: a large store takes a while to re-audit.
-                        let (store, set) = (store.clone(), set.clone());
-                        let batch = config.plugins.batch_size;
-                        tokio::spawn(async move {
-                            match crate::pipeline::reaudit_plugin(&store, &set, &event.plugin, batch).await {
-                                Ok(a) => tracing::info!(
-                                    plugin = %event.plugin,
-                                    generation = event.generation,
-                                    audited = a.items_audited,
-                                    new = a.new,
-                                    fixed = a.fixed,
-                                    regressed = a.regressed,
-                                    failures = a.failures,
-                                    "re-audited after the plugin set changed"
-                                ),
-                                Err(e) => tracing::error!(plugin = %event.plugin, "re-audit could not be recorded: {e}"),
-                            }
-                        });
-                    }
+                    let (store, set, progress) = (store.clone(), set.clone(), progress.clone());
+                    let batch = config.plugins.batch_size;
+                    let wake = deliverer.wake.clone();
+                    // Off the event loop: a large store takes a while to re-audit.
+                    tokio::spawn(async move {
+                        on_plugin_change(&store, &set, &progress, &event, batch, &wake).await;
+                    });
                 }
             }
         }
@@ -93,4 +101,44 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
     tracing::info!("simian host stopping");
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Bring stored results in line with the plugin set: a loaded or replaced auditor re-audits
+/// every current item of its resource types (what changed is notified); an unloaded plugin's
+/// open issues are retired, since no check stands behind them any more.
+async fn on_plugin_change(
+    store: &crate::store::Store,
+    set: &crate::plugin::PluginSet,
+    progress: &crate::pipeline::Progress,
+    event: &crate::plugin::registry::PluginSetEvent,
+    batch: usize,
+    wake: &tokio::sync::Notify,
+) {
+    if event.change == crate::plugin::registry::Change::Unloaded {
+        progress.forget(&event.plugin);
+        match store.retire_plugin_issues(&event.plugin).await {
+            Ok(n) => {
+                tracing::info!(plugin = %event.plugin, retired = n, "unloaded plugin's open issues retired")
+            }
+            Err(e) => tracing::error!(plugin = %event.plugin, "issues could not be retired: {e}"),
+        }
+        return;
+    }
+    match crate::pipeline::reaudit_plugin(store, set, &event.plugin, batch, Some(progress)).await {
+        Ok(a) => {
+            tracing::info!(
+                plugin = %event.plugin,
+                generation = event.generation,
+                audited = a.items_audited,
+                new = a.new,
+                fixed = a.fixed,
+                regressed = a.regressed,
+                failures = a.failures,
+                "re-audited after the plugin set changed"
+            );
+            let origin = format!("reaudit:{}@{}", event.plugin, event.generation);
+            crate::notify::publish(store, set, &origin, &[], &a, wake).await;
+        }
+        Err(e) => tracing::error!(plugin = %event.plugin, "re-audit could not be recorded: {e}"),
+    }
 }

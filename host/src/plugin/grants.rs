@@ -118,6 +118,8 @@ pub struct Grants {
     pub http: Option<HttpScope>,
     /// Addresses or `@domain`s.
     pub mail: Option<BTreeSet<String>>,
+    /// Directories preopened read-only, at the same path inside the sandbox.
+    pub files: Vec<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -190,11 +192,16 @@ impl Grants {
             }
             _ => None,
         };
+        let files = match (&granted.files, requested.files) {
+            (Some(grant), true) => grant.dirs.clone(),
+            _ => Vec::new(),
+        };
         Grants {
             accounts: requested.accounts && granted.accounts,
             items,
             http,
             mail,
+            files,
         }
     }
 

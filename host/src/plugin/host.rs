@@ -90,14 +90,24 @@ impl HostState {
     ) -> HostState {
         let stdout = CapturedOutput::new(OUTPUT_CAP);
         let stderr = CapturedOutput::new(OUTPUT_CAP);
-        // Deny everything: no env, args, preopened files, sockets or name lookups.
-        let wasi = WasiCtx::builder()
+        // Deny everything: no env, args, sockets or name lookups; files only in the directories
+        // the operator granted, read-only.
+        let mut builder = WasiCtx::builder();
+        builder
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
+            .allow_ip_name_lookup(false);
+        for dir in &plugin.grants.files {
+            let guest = dir.to_string_lossy();
+            if let Err(e) =
+                builder.preopened_dir(dir, guest.as_ref(), wasmtime_wasi::FsPerms::ReadOnly)
+            {
+                tracing::warn!(plugin = %plugin.id, dir = %dir.display(), "granted directory not available: {e}");
+            }
+        }
+        let wasi = builder.build();
         HostState {
             wasi,
             table: ResourceTable::new(),

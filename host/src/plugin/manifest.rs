@@ -68,6 +68,9 @@ pub struct RequestedCapabilities {
     pub items: Option<ItemsGrant>,
     pub http: Option<RequestedHttp>,
     pub mail: Option<MailGrant>,
+    /// Read operator-granted directories (`[plugin.<id>.grants] files = { dirs = [...] }`).
+    #[serde(default)]
+    pub files: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -368,7 +368,14 @@ impl PluginSet {
                     generation: p.generation,
                     last_error: state.last_error.clone(),
                     resource_types: p.info.resource_types.clone(),
-                    capabilities: p.ctx.grants.list().iter().map(|c| c.to_string()).collect(),
+                    capabilities: p
+                        .ctx
+                        .grants
+                        .list()
+                        .iter()
+                        .map(|c| c.to_string())
+                        .chain((!p.ctx.grants.files.is_empty()).then(|| "files".to_string()))
+                        .collect(),
                     memory_limit_mib: Some((p.memory_bytes / (1024 * 1024)) as u64),
                     timeout_ms: Some(p.timeout.as_millis() as u64),
                     from_cache: Some(p.from_cache),

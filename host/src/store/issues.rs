@@ -72,6 +72,8 @@ pub struct StoredIssue {
     pub justification: Option<Justification>,
     /// The operator disabled the check: kept, counted towards no score.
     pub disabled: bool,
+    /// Closed because its plugin was unloaded, not because anything was fixed.
+    pub retired: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,6 +113,7 @@ fn notes_hash(notes: &str) -> String {
 struct Existing {
     id: i64,
     open: bool,
+    retired: bool,
 }
 
 impl Store {
@@ -188,12 +191,57 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Close the open issues of a plugin that is no longer loaded: no score counts a check
+    /// nobody runs. Returns how many were retired.
+    pub async fn retire_plugin_issues(&self, plugin: &str) -> Result<u64, StoreError> {
+        let _guard = self.write_guard().await;
+        let done = sqlx::query(
+            "UPDATE issues SET status = 'fixed', fixed_ms = $1, retired = 1
+             WHERE plugin = $2 AND status = 'open'",
+        )
+        .bind(now_ms())
+        .bind(plugin)
+        .execute(&self.pool)
+        .await
+        .map_err(q("retiring a plugin's issues"))?;
+        Ok(done.rows_affected())
+    }
+
+    /// A deleted item's open issues are fixed: the resource that had them is gone.
+    pub async fn fix_deleted_item_issues(
+        &self,
+        item_id: i64,
+    ) -> Result<Vec<IssueChange>, StoreError> {
+        let _guard = self.write_guard().await;
+        let rows = sqlx::query(
+            "UPDATE issues SET status = 'fixed', fixed_ms = $1
+             WHERE item_id = $2 AND status = 'open' RETURNING id, check_id, notes, score",
+        )
+        .bind(now_ms())
+        .bind(item_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("fixing a deleted item's issues"))?;
+        rows.iter()
+            .map(|r| {
+                let score: i64 = r.try_get(3).map_err(q("reading a fixed issue"))?;
+                Ok(IssueChange {
+                    issue_id: r.try_get(0).map_err(q("reading a fixed issue"))?,
+                    check_id: r.try_get(1).map_err(q("reading a fixed issue"))?,
+                    notes: r.try_get(2).map_err(q("reading a fixed issue"))?,
+                    score: u32::try_from(score).unwrap_or(u32::MAX),
+                    transition: Transition::Fixed,
+                })
+            })
+            .collect()
+    }
+
     /// Every issue of an item (open and fixed), highest score first.
     pub async fn item_issues(&self, item_id: i64) -> Result<Vec<StoredIssue>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, item_id, plugin, check_id, title, score, notes, remediation, status,
                 first_seen_ms, last_seen_ms, fixed_ms, regressions, plugin_version, plugin_generation,
-                justified_reason, justified_by, justified_ms, justified_until_ms, disabled
+                justified_reason, justified_by, justified_ms, justified_until_ms, disabled, retired
              FROM issues WHERE item_id = $1 ORDER BY score DESC, plugin, check_id, id",
         )
         .bind(item_id)
@@ -210,7 +258,7 @@ impl Store {
                 i.status, i.first_seen_ms, i.last_seen_ms, i.fixed_ms, i.regressions,
                 i.plugin_version, i.plugin_generation,
                 i.justified_reason, i.justified_by, i.justified_ms, i.justified_until_ms, i.disabled,
-                it.arn, it.resource_type, it.resource_name, it.account_id, it.region
+                i.retired, it.arn, it.resource_type, it.resource_name, it.account_id, it.region
              FROM issues i JOIN items it ON it.id = i.item_id WHERE i.score >= $1",
         );
         let mut n = 1;
@@ -219,7 +267,7 @@ impl Store {
             sql.push_str(if open {
                 " AND i.status = 'open'"
             } else {
-                " AND i.status = 'fixed'"
+                " AND i.status = 'fixed' AND i.retired = 0"
             });
         }
         if let Some(a) = &filter.account_id {
@@ -245,11 +293,11 @@ impl Store {
             .map(|r| {
                 Ok(IssueRow {
                     issue: read_issue(r)?,
-                    arn: r.try_get(20).map_err(q("reading an issue's item"))?,
-                    resource_type: r.try_get(21).map_err(q("reading an issue's item"))?,
-                    resource_name: r.try_get(22).map_err(q("reading an issue's item"))?,
-                    account_id: r.try_get(23).map_err(q("reading an issue's item"))?,
-                    region: r.try_get(20).map_err(q("reading an issue's item"))?,
+                    arn: r.try_get(21).map_err(q("reading an issue's item"))?,
+                    resource_type: r.try_get(22).map_err(q("reading an issue's item"))?,
+                    resource_name: r.try_get(23).map_err(q("reading an issue's item"))?,
+                    account_id: r.try_get(24).map_err(q("reading an issue's item"))?,
+                    region: r.try_get(25).map_err(q("reading an issue's item"))?,
                 })
             })
             .collect()
@@ -271,7 +319,7 @@ async fn load_existing(
     };
     let wanted: std::collections::HashSet<i64> = batch.iter().map(|(id, _)| *id).collect();
     let rows = sqlx::query(
-        "SELECT item_id, id, check_id, notes_hash, status FROM issues
+        "SELECT item_id, id, check_id, notes_hash, status, retired FROM issues
          WHERE plugin = $1 AND item_id >= $2 AND item_id <= $3",
     )
     .bind(&by.plugin)
@@ -295,6 +343,7 @@ async fn load_existing(
             Existing {
                 id: row.try_get(1).map_err(q("reading an issue"))?,
                 open: status == "open",
+                retired: row.try_get::<i64, _>(5).map_err(q("reading an issue"))? != 0,
             },
         );
     }
@@ -320,14 +369,14 @@ async fn record_one(
                     "UPDATE issues SET title = $1, score = $2, remediation = $3, status = 'open',
                         last_seen_ms = $4, fixed_ms = NULL,
                         regressions = regressions + $5,
-                        plugin_version = $6, plugin_generation = $7, disabled = $9
+                        plugin_version = $6, plugin_generation = $7, disabled = $9, retired = 0
                      WHERE id = $8",
                 )
                 .bind(&f.title)
                 .bind(i64::from(f.score))
                 .bind(&f.remediation)
                 .bind(now)
-                .bind(if e.open { 0i64 } else { 1i64 })
+                .bind(if e.open || e.retired { 0i64 } else { 1i64 })
                 .bind(&by.version)
                 .bind(generation)
                 .bind(e.id)
@@ -340,6 +389,9 @@ async fn record_one(
                     f,
                     if e.open {
                         Transition::StillOpen
+                    } else if e.retired {
+                        // Its plugin was away, so nobody saw it fixed: it is news again.
+                        Transition::New
                     } else {
                         Transition::Regressed
                     },
@@ -450,5 +502,6 @@ fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
             }
         },
         disabled: r.try_get::<i64, _>(19).map_err(q("reading an issue"))? != 0,
+        retired: r.try_get::<i64, _>(20).map_err(q("reading an issue"))? != 0,
     })
 }

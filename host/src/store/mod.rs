@@ -14,6 +14,7 @@ mod diff;
 mod hash;
 mod issues;
 mod nodelay;
+mod outbox;
 mod owner;
 mod schema;
 
@@ -37,6 +38,7 @@ pub use issues::{
     AuditedBy, FoundIssue, IssueChange, IssueFilter, IssueRow, Justification, StoredIssue,
     Transition,
 };
+pub use outbox::{OutboxEntry, OutboxStats};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 
 #[derive(Debug, thiserror::Error)]
@@ -694,6 +696,32 @@ impl Store {
             .await
             .map_err(q("looking an item up by ARN"))?;
         row.as_ref().map(stored_item).transpose()
+    }
+
+    /// The document of the revision before `revision_id` of an item: what a modification
+    /// changed from.
+    pub async fn previous_document(
+        &self,
+        item_id: i64,
+        revision_id: i64,
+    ) -> Result<Option<Value>, StoreError> {
+        let row = sqlx::query(
+            "SELECT document FROM revisions WHERE item_id = $1 AND id < $2
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(item_id)
+        .bind(revision_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(q("reading the previous revision"))?;
+        let Some(row) = row else { return Ok(None) };
+        let text: String = row.try_get(0).map_err(q("reading the previous revision"))?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt {
+                what: format!("previous revision of item {item_id}"),
+                message: e.to_string(),
+            })
     }
 
     pub async fn item_by_id(&self, id: i64) -> Result<Option<StoredItem>, StoreError> {

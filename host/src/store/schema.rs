@@ -42,9 +42,41 @@ const MIGRATIONS: &[Migration] = &[
         name: "disabled issues",
         statements: v5,
     },
+    Migration {
+        version: 6,
+        name: "notification outbox, retired issues",
+        statements: v6,
+    },
 ];
 
-pub const CURRENT_VERSION: i64 = 5;
+pub const CURRENT_VERSION: i64 = 6;
+
+/// Notifications waiting for (or done with) delivery: one row per (notifier, account, batch),
+/// kept after delivery as a record. Issues of an unloaded plugin are `retired`: closed, but
+/// not "fixed" (nobody checked), and a later reappearance is new, not a regression.
+fn v6(backend: Backend) -> Vec<String> {
+    let id = id_column(backend);
+    vec![
+        format!(
+            "CREATE TABLE outbox (
+                {id},
+                plugin TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                origin TEXT NOT NULL,
+                payload TEXT NOT NULL,
+                created_ms BIGINT NOT NULL,
+                attempts BIGINT NOT NULL DEFAULT 0,
+                next_attempt_ms BIGINT NOT NULL,
+                last_error TEXT,
+                last_attempt_ms BIGINT,
+                delivered_ms BIGINT
+            )"
+        ),
+        "CREATE INDEX outbox_due ON outbox (delivered_ms, next_attempt_ms)".into(),
+        "CREATE INDEX outbox_plugin ON outbox (plugin, delivered_ms)".into(),
+        "ALTER TABLE issues ADD COLUMN retired INTEGER NOT NULL DEFAULT 0".into(),
+    ]
+}
 
 /// Issues of checks the operator disabled are kept but count towards no score.
 fn v5(_backend: Backend) -> Vec<String> {

@@ -96,6 +96,7 @@ pub fn start(
     config_path: Option<PathBuf>,
     store: Store,
     plugins: Arc<crate::plugin::PluginSet>,
+    notify_wake: Arc<Notify>,
 ) -> anyhow::Result<Schedule> {
     let services = plugins.services.clone();
     let config = Arc::new(ArcSwap::new(initial));
@@ -147,15 +148,26 @@ pub fn start(
                             )
                             .await
                             {
-                                Ok(a) => tracing::info!(
-                                    account = %account,
-                                    audited = a.items_audited,
-                                    new = a.new,
-                                    fixed = a.fixed,
-                                    regressed = a.regressed,
-                                    failures = a.failures,
-                                    "audited the sweep's changes"
-                                ),
+                                Ok(a) => {
+                                    tracing::info!(
+                                        account = %account,
+                                        audited = a.items_audited,
+                                        new = a.new,
+                                        fixed = a.fixed,
+                                        regressed = a.regressed,
+                                        failures = a.failures,
+                                        "audited the sweep's changes"
+                                    );
+                                    crate::notify::publish(
+                                        &store,
+                                        &plugins,
+                                        &format!("sweep:{}", report.sweep.id.0),
+                                        &report.changes,
+                                        &a,
+                                        &notify_wake,
+                                    )
+                                    .await;
+                                }
                                 Err(e) => {
                                     tracing::error!(account = %account, "audit results could not be recorded: {e}")
                                 }
