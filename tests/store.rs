@@ -1254,6 +1254,283 @@ async fn justifications_are_bound_to_evidence_and_expire(url: String) {
     store.close().await;
 }
 
+async fn outbox_retries_until_delivered_and_survives_reopen(url: String) {
+    let store = open(&url).await;
+    let ids = store
+        .enqueue_notifications(&[
+            (
+                "email".into(),
+                ACCOUNT.into(),
+                "sweep:1".into(),
+                "[1]".into(),
+            ),
+            (
+                "email".into(),
+                OTHER_ACCOUNT.into(),
+                "sweep:1".into(),
+                "[2]".into(),
+            ),
+            (
+                "webhook".into(),
+                ACCOUNT.into(),
+                "sweep:1".into(),
+                "[1]".into(),
+            ),
+        ])
+        .await
+        .expect("enqueue");
+    assert_eq!(ids.len(), 3);
+    let now = simian::store::now_ms();
+    let due = store.due_notifications(now, 10).await.expect("due");
+    assert_eq!(due.iter().map(|e| e.id).collect::<Vec<_>>(), ids);
+    assert_eq!(
+        (
+            due[1].account_id.as_str(),
+            due[1].payload.as_str(),
+            due[1].attempts
+        ),
+        (OTHER_ACCOUNT, "[2]", 0)
+    );
+    // One delivery fails and is put off for a minute; another succeeds.
+    store
+        .notification_failed(ids[0], "relay refused: 451", now + 60_000)
+        .await
+        .expect("fail");
+    store.notification_delivered(ids[1]).await.expect("deliver");
+    let due: Vec<i64> = store
+        .due_notifications(simian::store::now_ms(), 10)
+        .await
+        .expect("due")
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(
+        due,
+        [ids[2]],
+        "the failed entry waits, the delivered one is done"
+    );
+    let stats = store.outbox_stats("email").await.expect("stats");
+    assert_eq!((stats.pending, stats.failing, stats.delivered), (1, 1, 1));
+    assert_eq!(stats.last_error.as_deref(), Some("relay refused: 451"));
+    assert_eq!(stats.next_attempt_ms, Some(now + 60_000));
+    // The webhook's entry is still due now, ahead of the postponed one.
+    let next = store.next_notification_due().await.expect("next");
+    assert!(
+        next.is_some_and(|t| t <= simian::store::now_ms()),
+        "{next:?}"
+    );
+    store.close().await;
+
+    // A restart loses nothing: the failed entry is still there with its attempt count.
+    let store = open(&url).await;
+    let later = store
+        .due_notifications(now + 61_000, 10)
+        .await
+        .expect("due after restart");
+    let retried = later
+        .iter()
+        .find(|e| e.id == ids[0])
+        .expect("failed entry kept");
+    assert_eq!((retried.attempts, retried.payload.as_str()), (1, "[1]"));
+    store.notification_delivered(ids[0]).await.expect("deliver");
+    let stats = store.outbox_stats("email").await.expect("stats");
+    assert_eq!((stats.pending, stats.failing, stats.delivered), (0, 0, 2));
+    assert_eq!(stats.last_error, None);
+    assert_eq!(
+        store.outbox_stats("nobody").await.expect("stats").pending,
+        0
+    );
+}
+
+async fn retired_issues_come_back_new_and_deleted_items_fix_theirs(url: String) {
+    use simian::store::{AuditedBy, FoundIssue, IssueFilter, Transition};
+    let store = open(&url).await;
+    sweep_once(&store, &sg_scope(), Listing::Complete(vec![sg("sg-1", 22)])).await;
+    let item = store
+        .item_by_arn(&sg_arn("sg-1"))
+        .await
+        .expect("read")
+        .expect("item");
+    let by = AuditedBy {
+        plugin: "sg-rules".into(),
+        version: "1.0.0".into(),
+        generation: 1,
+    };
+    let found = FoundIssue {
+        check_id: "internet-accessible".into(),
+        title: "Internet Accessible".into(),
+        score: 10,
+        notes: "Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:22]".into(),
+        remediation: None,
+        disabled: false,
+    };
+    let first = store
+        .record_audit(item.id, &by, std::slice::from_ref(&found))
+        .await
+        .expect("record");
+    assert_eq!(first[0].transition, Transition::New);
+
+    // The plugin is unloaded: its issue closes as retired, not fixed.
+    assert_eq!(
+        store
+            .retire_plugin_issues("sg-rules")
+            .await
+            .expect("retire"),
+        1
+    );
+    assert_eq!(
+        store.retire_plugin_issues("other").await.expect("retire"),
+        0
+    );
+    let issues = store.item_issues(item.id).await.expect("issues");
+    assert!(!issues[0].open && issues[0].retired);
+    let fixed = IssueFilter {
+        open: Some(false),
+        ..Default::default()
+    };
+    assert!(
+        store.issues(&fixed).await.expect("fixed").is_empty(),
+        "retired is not fixed"
+    );
+    let all = store.issues(&IssueFilter::default()).await.expect("all");
+    assert_eq!(all[0].region, "us-east-1");
+
+    // Loaded again and still finding it: news again, not a regression.
+    let again = store
+        .record_audit(item.id, &by, std::slice::from_ref(&found))
+        .await
+        .expect("record");
+    assert_eq!(again[0].transition, Transition::New);
+    let issues = store.item_issues(item.id).await.expect("issues");
+    assert!(issues[0].open && !issues[0].retired);
+    assert_eq!(issues[0].regressions, 0);
+
+    // The group is deleted: its open issue is fixed with it.
+    let deleted = store
+        .fix_deleted_item_issues(item.id)
+        .await
+        .expect("fix deleted");
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].transition, Transition::Fixed);
+    assert!(!store.item_issues(item.id).await.expect("issues")[0].open);
+    assert!(
+        store
+            .fix_deleted_item_issues(item.id)
+            .await
+            .expect("again")
+            .is_empty()
+    );
+}
+
+async fn notices_carry_news_once_with_the_previous_configuration(url: String) {
+    use simian::pipeline::PipelineSummary;
+    use simian::store::{AuditedBy, FoundIssue, Transition};
+    let store = open(&url).await;
+    let by = AuditedBy {
+        plugin: "sg-rules".into(),
+        version: "1.0.0".into(),
+        generation: 1,
+    };
+    let found = |port: u64| FoundIssue {
+        check_id: "internet-accessible".into(),
+        title: "Internet Accessible".into(),
+        score: 10,
+        notes: format!("Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:{port}]"),
+        remediation: Some("Restrict it.".into()),
+        disabled: false,
+    };
+    let audit = |item_id: i64, changes: Vec<simian::store::IssueChange>| {
+        let mut summary = PipelineSummary::default();
+        let news: Vec<_> = changes
+            .into_iter()
+            .filter(|c| c.transition != Transition::StillOpen)
+            .collect();
+        if !news.is_empty() {
+            summary.transitions.insert(item_id, news);
+        }
+        summary
+    };
+
+    // Created, with a new issue; the other account's group is clean and created too.
+    let first = sweep_once(&store, &sg_scope(), Listing::Complete(vec![sg("sg-1", 22)])).await;
+    let other = sweep_once(
+        &store,
+        &sg_scope_in(OTHER_ACCOUNT),
+        Listing::Complete(vec![sg_in(OTHER_ACCOUNT, "sg-9", 443)]),
+    )
+    .await;
+    let item_id = first.changes[0].item_id;
+    let recorded = store
+        .record_audit(item_id, &by, &[found(22)])
+        .await
+        .expect("record");
+    let mut changes = first.changes.clone();
+    changes.extend(other.changes.clone());
+    let notices = simian::notify::collect(&store, &changes, &audit(item_id, recorded))
+        .await
+        .expect("collect");
+    assert_eq!(notices.keys().collect::<Vec<_>>(), [ACCOUNT, OTHER_ACCOUNT]);
+    let mine = &notices[ACCOUNT];
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].kind, "created");
+    assert_eq!(mine[0].previous_configuration, None);
+    assert_eq!(mine[0].new_issues[0].notes, found(22).notes);
+    assert_eq!(
+        mine[0].new_issues[0].remediation.as_deref(),
+        Some("Restrict it.")
+    );
+    assert_eq!(mine[0].item["resourceId"], "sg-1");
+    assert!(notices[OTHER_ACCOUNT][0].new_issues.is_empty());
+
+    // Audited again with nothing new: no notice at all (never the same open issue twice).
+    let recorded = store
+        .record_audit(item_id, &by, &[found(22)])
+        .await
+        .expect("record");
+    let notices = simian::notify::collect(&store, &[], &audit(item_id, recorded))
+        .await
+        .expect("collect");
+    assert!(notices.is_empty(), "{notices:?}");
+
+    // Port 22 becomes 80: modified, with the old configuration, one new and one fixed issue.
+    let second = sweep_once(&store, &sg_scope(), Listing::Complete(vec![sg("sg-1", 80)])).await;
+    assert_eq!(second.changes[0].kind, ChangeKind::Modified);
+    let recorded = store
+        .record_audit(item_id, &by, &[found(80)])
+        .await
+        .expect("record");
+    let notices = simian::notify::collect(&store, &second.changes, &audit(item_id, recorded))
+        .await
+        .expect("collect");
+    let n = &notices[ACCOUNT][0];
+    assert_eq!(n.kind, "modified");
+    let previous: serde_json::Value =
+        serde_json::from_str(n.previous_configuration.as_deref().expect("previous")).expect("json");
+    assert_eq!(previous["ipPermissions"][0]["fromPort"], 22);
+    assert_eq!(n.new_issues.len(), 1);
+    assert_eq!(n.fixed_issues.len(), 1);
+    assert!(n.fixed_issues[0].notes.ends_with("tcp:22]"));
+    assert!(n.still_open_issues.is_empty());
+
+    // Deleted: the previous configuration is the last one seen.
+    let gone = sweep_once(&store, &sg_scope(), Listing::Complete(vec![])).await;
+    let fixed = store
+        .fix_deleted_item_issues(item_id)
+        .await
+        .expect("fix deleted");
+    let notices = simian::notify::collect(&store, &gone.changes, &audit(item_id, fixed))
+        .await
+        .expect("collect");
+    let n = &notices[ACCOUNT][0];
+    assert_eq!(n.kind, "deleted");
+    assert!(
+        n.previous_configuration
+            .as_deref()
+            .is_some_and(|c| c.contains("\"fromPort\":80"))
+    );
+    assert_eq!(n.fixed_issues.len(), 1);
+}
+
 async fn on_sqlite<F, Fut>(body: F)
 where
     F: FnOnce(String) -> Fut,
@@ -1344,6 +1621,9 @@ on_both!(
     live_sweep_survives_another_writer_opening,
     issue_lifecycle_keeps_identity_and_history,
     justifications_are_bound_to_evidence_and_expire,
+    outbox_retries_until_delivered_and_survives_reopen,
+    retired_issues_come_back_new_and_deleted_items_fix_theirs,
+    notices_carry_news_once_with_the_previous_configuration,
 );
 
 #[test]
