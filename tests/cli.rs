@@ -1,12 +1,13 @@
 //! The `simian` binary end to end: the plugin author's round trip from the template to a
-//! running host, hot swap and a broken replacement while `simian run` is up, and bad input
-//! everywhere giving clear errors and nonzero exits.
+//! running host, hot swap (with the stored items re-audited) and a broken replacement while
+//! `simian run` is up, and bad input everywhere giving clear errors and nonzero exits.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use serde_json::Value;
+use simian_tests::moto::{ACCOUNT, Moto, seed_estate};
 use simian_tests::{Env, put, sg_items, sg_manifest, simian_bin, target_dir, wait_until, wasm};
 
 fn json(out: &Output) -> Value {
@@ -83,9 +84,45 @@ fn edit(path: &Path, from: &str, to: &str) {
     std::fs::write(path, text.replacen(from, to, 1)).expect("write");
 }
 
-#[test]
-fn template_round_trip_then_hot_swap_and_broken_replacement() {
-    let env = Env::new("");
+/// The stored open issues of one plugin, from the CLI.
+fn stored_issues(env: &Env, moto: &Moto, plugin: &str, status: &str) -> Vec<Value> {
+    let out = env.cli_env(
+        &["issues", "--status", status, "--format", "json"],
+        &moto.env(),
+    );
+    serde_json::from_slice::<Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v["issues"].as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| i["plugin"] == plugin)
+        .collect()
+}
+
+/// (issue id, score, generation) of each issue, sorted.
+fn id_score_generation(issues: &[Value]) -> Vec<(i64, u64, u64)> {
+    let mut out: Vec<(i64, u64, u64)> = issues
+        .iter()
+        .map(|i| {
+            (
+                i["id"].as_i64().unwrap_or(-1),
+                i["score"].as_u64().unwrap_or(0),
+                i["plugin_generation"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_round_trip_then_hot_swap_and_broken_replacement() {
+    // The host also watches an emulated account, so a swap must re-score stored items.
+    let moto = Moto::start();
+    seed_estate(&moto.sdk_config().await).await;
+    let env = Env::new(&format!(
+        "[[accounts]]\nid = \"{ACCOUNT}\"\nname = \"demo\"\nregions = [\"us-east-1\"]\n\n[aws]\nrequests_per_second = 0\n"
+    ));
     let items = env.write_file("items.json", &sg_items());
     let items = items.to_str().expect("utf-8 path");
     let crate_dir = env.path().join("src/owner-tag");
@@ -126,7 +163,19 @@ fn template_round_trip_then_hot_swap_and_broken_replacement() {
     assert_eq!(check["contract"], "0.1.0");
 
     // A running host picks it up from the plugins dir without a restart.
-    let host = env.start_host();
+    let host = env.start_host_env(&moto.env());
+    let swept = || {
+        let out = env.cli_env(&["items", "--format", "json"], &moto.env());
+        serde_json::from_slice::<Value>(&out.stdout)
+            .ok()
+            .and_then(|v| v["items"].as_array().map(Vec::len))
+            .unwrap_or(0)
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || swept() >= 14),
+        "no sweep:\n{}",
+        host.log_text()
+    );
     let before = json(&env.cli(&["audit", "--item", items, "--format", "json"]));
     assert!(issues_of(&before, "sg-clean", "owner-tag").is_empty());
     deploy_dir(&v1, &env.plugins_dir().join("owner-tag"));
@@ -145,6 +194,28 @@ fn template_round_trip_then_hot_swap_and_broken_replacement() {
     assert!(
         issues_of(&report, "sg-open", "owner-tag").is_empty(),
         "tagged item flagged"
+    );
+    // Loading it re-audited the stored items: untagged groups and buckets are flagged, the
+    // `reports` bucket (tagged owner=data) is not.
+    assert!(
+        wait_until(Duration::from_secs(60), || stored_issues(
+            &env,
+            &moto,
+            "owner-tag",
+            "open"
+        )
+        .len()
+            >= 4),
+        "stored items not re-audited after the load:\n{}",
+        host.log_text()
+    );
+    let v1_stored = stored_issues(&env, &moto, "owner-tag", "open");
+    assert!(v1_stored.iter().all(|i| i["resource_name"] != "reports"));
+    assert!(
+        v1_stored
+            .iter()
+            .all(|i| i["score"].as_u64() == Some(v1_score) && i["plugin_generation"] == 1),
+        "{v1_stored:?}"
     );
 
     // Version 2 scores differently; replacing the files swaps it in.
@@ -184,6 +255,28 @@ fn template_round_trip_then_hot_swap_and_broken_replacement() {
     assert_eq!(found[0]["plugin_version"], "0.2.0");
     assert_eq!(found[0]["score"], 7);
     assert_ne!(v1_score, 7);
+    // The swap re-scored every stored issue in place: same issues (identity excludes the
+    // score), new score, decided by generation 2; the progress says the re-audit finished.
+    let expected: Vec<(i64, u64, u64)> = id_score_generation(&v1_stored)
+        .into_iter()
+        .map(|(id, _, _)| (id, 7, 2))
+        .collect();
+    assert!(
+        wait_until(Duration::from_secs(60), || id_score_generation(
+            &stored_issues(&env, &moto, "owner-tag", "open")
+        ) == expected),
+        "not re-scored after the swap: {:?}\n{}",
+        stored_issues(&env, &moto, "owner-tag", "open"),
+        host.log_text()
+    );
+    let progress = &plugin_entry(&env, "owner-tag").expect("listed")["reaudit"];
+    assert_eq!(progress["generation"], 2, "{progress}");
+    assert!(
+        progress["total"].as_u64().is_some_and(|t| t >= 4),
+        "{progress}"
+    );
+    assert_eq!(progress["done"], progress["total"], "{progress}");
+    assert!(progress["finished_ms"].is_number(), "{progress}");
 
     // A broken replacement is refused; version 2 keeps serving and the reason is visible.
     let dir = env.plugins_dir().join("owner-tag");
@@ -236,6 +329,22 @@ fn template_round_trip_then_hot_swap_and_broken_replacement() {
     );
     let report = json(&env.cli(&["audit", "--item", items, "--format", "json"]));
     assert!(issues_of(&report, "sg-clean", "owner-tag").is_empty());
+    // Its stored issues are retired: no longer open or counted, kept, and not "fixed".
+    assert!(
+        wait_until(Duration::from_secs(30), || stored_issues(
+            &env,
+            &moto,
+            "owner-tag",
+            "open"
+        )
+        .is_empty()),
+        "unloaded plugin's issues still open:\n{}",
+        host.log_text()
+    );
+    let all = stored_issues(&env, &moto, "owner-tag", "all");
+    assert_eq!(all.len(), expected.len());
+    assert!(all.iter().all(|i| i["retired"] == true), "{all:?}");
+    assert!(stored_issues(&env, &moto, "owner-tag", "fixed").is_empty());
     drop(host);
 }
 

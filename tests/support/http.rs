@@ -20,7 +20,17 @@ pub struct Receiver {
 impl Receiver {
     /// `redirect_to`: answer 302 with this Location instead of 200.
     pub fn start(status: u16, body: &'static str, redirect_to: Option<String>) -> Receiver {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        Self::start_on(0, status, body, redirect_to)
+    }
+
+    /// `start` on a given port (0: any), e.g. one that was down until now.
+    pub fn start_on(
+        port: u16,
+        status: u16,
+        body: &'static str,
+        redirect_to: Option<String>,
+    ) -> Receiver {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind loopback");
         let port = listener.local_addr().expect("addr").port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let log = received.clone();

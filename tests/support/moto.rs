@@ -28,6 +28,11 @@ fn moto_server() -> PathBuf {
     PATH.get_or_init(install_moto).clone()
 }
 
+/// The venv's Python (it also has aiosmtpd).
+pub fn venv_python() -> PathBuf {
+    moto_server().with_file_name("python")
+}
+
 fn install_moto() -> PathBuf {
     let script = crate::workspace().join("scripts/moto-venv.sh");
     let out = Command::new("bash")
@@ -39,7 +44,7 @@ fn install_moto() -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

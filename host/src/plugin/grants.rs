@@ -176,17 +176,21 @@ impl Grants {
         };
         let mail = match (&requested.mail, &granted.mail) {
             (Some(req), Some(grant)) => {
+                let lower = |list: &[String]| -> Vec<String> {
+                    list.iter().map(|r| r.trim().to_ascii_lowercase()).collect()
+                };
+                let (req, grant) = (lower(&req.recipients), lower(&grant.recipients));
+                // The narrower of each overlapping pair: a requested domain with a granted
+                // address gives the address, and the other way round.
                 let set: BTreeSet<String> = req
-                    .recipients
                     .iter()
-                    .map(|r| r.to_ascii_lowercase())
-                    .filter(|r| {
-                        grant.recipients.iter().any(|g| {
-                            let g = g.to_ascii_lowercase();
-                            // A granted domain covers requested addresses and the same domain.
-                            &g == r || (g.starts_with('@') && r.ends_with(&g))
-                        })
-                    })
+                    .filter(|r| grant.iter().any(|g| recipient_covers(g, r)))
+                    .chain(
+                        grant
+                            .iter()
+                            .filter(|g| req.iter().any(|r| recipient_covers(r, g))),
+                    )
+                    .cloned()
                     .collect();
                 (!set.is_empty()).then_some(set)
             }
@@ -264,6 +268,11 @@ impl Grants {
     }
 }
 
+/// Whether scope `wide` (an address or `@domain`) includes `narrow`.
+fn recipient_covers(wide: &str, narrow: &str) -> bool {
+    wide == narrow || (wide.starts_with('@') && narrow.ends_with(wide))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,7 +294,57 @@ mod tests {
             mail: Some(MailGrant {
                 recipients: vec!["sec@example.com".into(), "ops@other.org".into()],
             }),
+            files: false,
         }
+    }
+
+    #[test]
+    fn mail_scopes_intersect_to_the_narrower_side() {
+        let requested = RequestedCapabilities {
+            mail: Some(MailGrant {
+                recipients: vec!["@example.com".into(), "ops@other.org".into()],
+            }),
+            ..Default::default()
+        };
+        let granted = GrantsConfig {
+            mail: Some(MailGrant {
+                recipients: vec!["Sec@Example.com".into(), "@third.net".into()],
+            }),
+            ..Default::default()
+        };
+        let g = Grants::effective(&requested, &granted);
+        assert!(g.check_recipient("sec@example.com").is_ok());
+        assert!(g.check_recipient("other@example.com").is_err());
+        assert!(g.check_recipient("ops@other.org").is_err());
+        assert!(g.check_recipient("x@third.net").is_err());
+    }
+
+    #[test]
+    fn files_need_both_request_and_grant() {
+        let granted = GrantsConfig {
+            files: Some(crate::config::FilesGrant {
+                dirs: vec!["/srv/hr".into()],
+            }),
+            ..Default::default()
+        };
+        let asked = RequestedCapabilities {
+            files: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            Grants::effective(&asked, &granted).files,
+            [std::path::PathBuf::from("/srv/hr")]
+        );
+        assert!(
+            Grants::effective(&RequestedCapabilities::default(), &granted)
+                .files
+                .is_empty()
+        );
+        assert!(
+            Grants::effective(&asked, &GrantsConfig::default())
+                .files
+                .is_empty()
+        );
     }
 
     #[test]
@@ -309,6 +368,7 @@ mod tests {
             mail: Some(MailGrant {
                 recipients: vec!["@example.com".into()],
             }),
+            files: None,
         };
         let g = Grants::effective(&requested(), &granted);
         assert_eq!(g.list(), Capability::ALL.to_vec());
