@@ -169,16 +169,18 @@ fn walk_array(path: &mut String, a: &[Value], b: &[Value], out: &mut Vec<DiffEnt
             walk(path, &a[old.start + k], &b[new.start + k], out);
             path.truncate(len);
         }
-        for k in old.start + paired..old.end {
+        let removed = old.start + paired..old.end;
+        for (k, value) in removed.clone().zip(&a[removed]) {
             let len = path.len();
             push_index(path, k);
-            out.push(entry(path, Some(&a[k]), None));
+            out.push(entry(path, Some(value), None));
             path.truncate(len);
         }
-        for k in new.start + paired..new.end {
+        let added = new.start + paired..new.end;
+        for (k, value) in added.clone().zip(&b[added]) {
             let len = path.len();
             push_index(path, k);
-            out.push(entry(path, None, Some(&b[k])));
+            out.push(entry(path, None, Some(value)));
             path.truncate(len);
         }
     }

@@ -10,6 +10,9 @@ const MAX_BLOCKS: usize = 50;
 /// Slack rejects section texts longer than this.
 const MAX_SECTION_CHARS: usize = 3000;
 
+/// Picks one of a change's issue lists.
+type IssueList = fn(&Change) -> &Vec<Issue>;
+
 pub struct Style {
     pub username: Option<String>,
     pub channel: Option<String>,
@@ -22,7 +25,7 @@ pub fn payload(changes: &[Change], style: &Style, channel: Option<&str>) -> Valu
     for change in changes.iter().filter(|c| is_item_change(c)) {
         blocks.push(section(item_text(change, style.max_diff_lines)));
     }
-    let issue_lists: [(&str, fn(&Change) -> &Vec<Issue>); 3] = [
+    let issue_lists: [(&str, IssueList); 3] = [
         ("New issue", |c| &c.new_issues),
         ("Regressed issue", |c| &c.regressed_issues),
         ("Fixed issue", |c| &c.fixed_issues),
