@@ -61,6 +61,7 @@ mod change;
 pub mod cidr;
 #[cfg(target_arch = "wasm32")]
 mod convert;
+pub mod diff;
 mod error;
 mod export;
 pub mod http;
@@ -73,6 +74,7 @@ pub mod mail;
 mod plugin;
 pub mod policy;
 pub mod settings;
+pub mod subscription;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 
