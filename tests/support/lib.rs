@@ -53,6 +53,8 @@ fn run_cargo(args: &[&str]) {
 /// The plugin packages the tests deploy, built once as wasm32-wasip2 components.
 pub const PLUGIN_PACKAGES: &[&str] = &[
     "simian-plugin-sg-internet-accessible",
+    "simian-plugin-email-notifier",
+    "simian-plugin-webhook-notifier",
     "simian-fixture-hostile",
     "simian-fixture-undeclared-import",
 ];
@@ -307,6 +309,19 @@ pub fn sg_items() -> String {
 }
 
 /// The shipped example rule's manifest.
+/// The `plugin.toml` we ship for plugin `id` (its directory under `plugins/`).
+pub fn shipped_manifest(id: &str) -> String {
+    std::fs::read_to_string(workspace().join("plugins").join(id).join("plugin.toml"))
+        .unwrap_or_else(|e| panic!("manifest of plugin {id}: {e}"))
+}
+
+/// Deploy one of the plugins we ship, as `cargo plugins` builds it.
+pub fn deploy_shipped(env: &Env, id: &str) {
+    let wasm = std::fs::read(wasm(&format!("simian_plugin_{}", id.replace('-', "_"))))
+        .unwrap_or_else(|e| panic!("component of plugin {id}: {e}"));
+    env.deploy(id, &wasm, &shipped_manifest(id));
+}
+
 pub fn sg_manifest() -> String {
     std::fs::read_to_string(workspace().join("plugins/sg-internet-accessible/plugin.toml"))
         .expect("example plugin manifest")

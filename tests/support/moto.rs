@@ -90,6 +90,35 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// SDK settings for another account, reached the way simian reaches it: by assuming its
+    /// `simian-audit` role. The emulator gives each account its own estate.
+    pub async fn assumed_config(&self, account: &str) -> aws_config::SdkConfig {
+        let base = self.sdk_config().await;
+        let sts = aws_sdk_sts::Client::new(&base);
+        let assumed = sts
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::{account}:role/simian-audit"))
+            .role_session_name("seed")
+            .send()
+            .await
+            .expect("assume role");
+        let c = assumed.credentials().expect("credentials");
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "assumed",
+            ))
+            .load()
+            .await
+    }
+}
+
 /// The standard AWS settings that point a process at an emulator endpoint, with no IMDS probing
 /// and no profile files from the machine.
 pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {

@@ -12,22 +12,16 @@ pub struct SmtpSink {
     _dir: tempfile::TempDir,
 }
 
-/// One accepted message.
+/// One accepted message, decoded (transfer encodings undone by Python's `email` package).
 #[derive(Debug, Clone)]
 pub struct Mail {
     pub from: String,
     pub to: Vec<String>,
-    /// The whole message as received (headers and body).
-    pub data: String,
-}
-
-impl Mail {
-    pub fn subject(&self) -> Option<String> {
-        self.data
-            .lines()
-            .find_map(|l| l.strip_prefix("Subject: "))
-            .map(str::to_string)
-    }
+    pub subject: String,
+    /// The text/plain part.
+    pub text: String,
+    /// The text/html part, empty if none.
+    pub html: String,
 }
 
 impl Drop for SmtpSink {
@@ -83,7 +77,9 @@ impl SmtpSink {
                                 .collect()
                         })
                         .unwrap_or_default(),
-                    data: v["data"].as_str().unwrap_or_default().to_string(),
+                    subject: v["subject"].as_str().unwrap_or_default().to_string(),
+                    text: v["text"].as_str().unwrap_or_default().to_string(),
+                    html: v["html"].as_str().unwrap_or_default().to_string(),
                 }
             })
             .collect()

@@ -1,5 +1,7 @@
 """A real SMTP server for tests (aiosmtpd): accepts every message on 127.0.0.1 and appends it
 to a JSON-lines file. Prints the port once listening; runs until killed."""
+import email
+import email.policy
 import json
 import sys
 import time
@@ -12,10 +14,15 @@ class Sink:
         self.path = path
 
     async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        plain = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
         record = {
             "mail_from": envelope.mail_from,
             "rcpt_tos": envelope.rcpt_tos,
-            "data": envelope.content.decode("utf-8", "replace"),
+            "subject": str(message.get("Subject", "")),
+            "text": plain.get_content() if plain is not None else "",
+            "html": html.get_content() if html is not None else "",
         }
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")

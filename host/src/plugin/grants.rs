@@ -157,12 +157,16 @@ impl Grants {
                     .iter()
                     .filter_map(|o| Origin::parse(o).ok())
                     .collect();
-                let origins: BTreeSet<Origin> = req
-                    .origins
-                    .iter()
-                    .filter_map(|o| Origin::parse(o).ok())
-                    .filter(|o| granted.contains(o))
-                    .collect();
+                // A request for `*` takes whatever origins the operator granted.
+                let origins: BTreeSet<Origin> = if req.origins.iter().any(|o| o == "*") {
+                    granted
+                } else {
+                    req.origins
+                        .iter()
+                        .filter_map(|o| Origin::parse(o).ok())
+                        .filter(|o| granted.contains(o))
+                        .collect()
+                };
                 (!origins.is_empty()).then(|| HttpScope {
                     origins,
                     private_networks: grant
@@ -268,9 +272,9 @@ impl Grants {
     }
 }
 
-/// Whether scope `wide` (an address or `@domain`) includes `narrow`.
+/// Whether scope `wide` (an address, `@domain`, or `*` for anyone) includes `narrow`.
 fn recipient_covers(wide: &str, narrow: &str) -> bool {
-    wide == narrow || (wide.starts_with('@') && narrow.ends_with(wide))
+    wide == "*" || wide == narrow || (wide.starts_with('@') && narrow.ends_with(wide))
 }
 
 #[cfg(test)]
@@ -317,6 +321,35 @@ mod tests {
         assert!(g.check_recipient("other@example.com").is_err());
         assert!(g.check_recipient("ops@other.org").is_err());
         assert!(g.check_recipient("x@third.net").is_err());
+
+        // A notifier that mails whoever the operator says asks for `*`.
+        let anyone = RequestedCapabilities {
+            mail: Some(MailGrant {
+                recipients: vec!["*".into()],
+            }),
+            http: Some(RequestedHttp {
+                origins: vec!["*".into()],
+            }),
+            ..Default::default()
+        };
+        let granted = GrantsConfig {
+            mail: Some(MailGrant {
+                recipients: vec!["sec@corp.example".into()],
+            }),
+            http: Some(HttpGrant {
+                origins: vec!["https://hooks.slack.com".into()],
+                private_networks: vec![],
+            }),
+            ..Default::default()
+        };
+        let g = Grants::effective(&anyone, &granted);
+        assert!(g.check_recipient("sec@corp.example").is_ok());
+        assert!(g.check_recipient("other@corp.example").is_err());
+        let slack = Origin::parse("https://hooks.slack.com").expect("origin");
+        assert!(g.check_origin(&slack).is_ok());
+        let evil = Origin::parse("https://evil.example").expect("origin");
+        assert!(g.check_origin(&evil).is_err());
+        assert!(Grants::effective(&anyone, &GrantsConfig::default()).list().is_empty());
     }
 
     #[test]

@@ -131,7 +131,8 @@ impl Manifest {
             )));
         }
         if let Some(http) = &manifest.capabilities.http {
-            for (i, origin) in http.origins.iter().enumerate() {
+            // `*`: wherever the operator grants (a webhook notifier cannot know the URL).
+            for (i, origin) in http.origins.iter().enumerate().filter(|(_, o)| *o != "*") {
                 super::grants::Origin::parse(origin)
                     .map_err(|e| invalid(format!("field `capabilities.http.origins[{i}]`: {e}")))?;
             }
