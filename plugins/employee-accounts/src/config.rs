@@ -80,13 +80,13 @@ impl Config {
 }
 
 fn reject_unknown_settings() -> Result<(), Error> {
-    if let Value::Object(all) = settings::all()? {
-        if let Some(key) = all.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-            return Err(Error::new(format!(
-                "unknown setting `{key}` (known: {})",
-                KNOWN.join(", ")
-            )));
-        }
+    if let Value::Object(all) = settings::all()?
+        && let Some(key) = all.keys().find(|k| !KNOWN.contains(&k.as_str()))
+    {
+        return Err(Error::new(format!(
+            "unknown setting `{key}` (known: {})",
+            KNOWN.join(", ")
+        )));
     }
     Ok(())
 }
