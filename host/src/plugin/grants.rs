@@ -349,7 +349,11 @@ mod tests {
         assert!(g.check_origin(&slack).is_ok());
         let evil = Origin::parse("https://evil.example").expect("origin");
         assert!(g.check_origin(&evil).is_err());
-        assert!(Grants::effective(&anyone, &GrantsConfig::default()).list().is_empty());
+        assert!(
+            Grants::effective(&anyone, &GrantsConfig::default())
+                .list()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -132,6 +132,8 @@ pub fn start(
                         }
                     }
                 }
+                // The nap above was worked out before these sweeps: after any, look again.
+                let swept_any = !due.is_empty();
                 for (account, types) in due {
                     let opts = SweepOptions {
                         account: Some(account.clone()),
@@ -205,6 +207,9 @@ pub fn start(
                             }
                         }
                     }
+                }
+                if swept_any {
+                    continue;
                 }
                 tokio::select! {
                     _ = tokio::time::sleep(nap) => {}
