@@ -64,6 +64,8 @@ mod convert;
 mod error;
 mod export;
 pub mod http;
+#[cfg(feature = "iam-catalog")]
+pub mod iam_catalog;
 mod info;
 mod issue;
 mod item;
