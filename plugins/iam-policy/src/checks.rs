@@ -126,7 +126,7 @@ impl Rules {
         } else if patterns.iter().any(|p| wildcard_match(p, PASS_ROLE_ACTION)) {
             issues.push(
                 Issue::new(PASS_ROLE, SENSITIVE, 10)
-                    .notes(at.notes(format_args!("Actions: [{}]", quoted(&[PASS_ROLE_ACTION]))))
+                    .notes(at.notes(format_args!("Actions: [{}]", quoted([PASS_ROLE_ACTION]))))
                     .remediation(
                         "iam:PassRole lets this identity hand roles to AWS services; limit \
                          Resource to the roles it must pass.",
