@@ -65,6 +65,8 @@ pub mod diff;
 mod error;
 mod export;
 pub mod http;
+#[cfg(feature = "iam-catalog")]
+pub mod iam_catalog;
 mod info;
 mod issue;
 mod item;
