@@ -52,7 +52,14 @@ fn audit(item: Item) -> Vec<Issue> {
 fn summary(issues: &[Issue]) -> Vec<(&str, &str, u32, &str)> {
     issues
         .iter()
-        .map(|i| (i.check_id.as_str(), i.title.as_str(), i.score, i.notes.as_str()))
+        .map(|i| {
+            (
+                i.check_id.as_str(),
+                i.title.as_str(),
+                i.score,
+                i.notes.as_str(),
+            )
+        })
         .collect()
 }
 
@@ -60,13 +67,20 @@ const ASSUME: &str = r#"Actions: ["sts:AssumeRole"]"#;
 
 #[test]
 fn unknown_root_is_unknown_access_and_cross_account_root() {
-    let issues = audit(role(trust(json!({"AWS": "arn:aws:iam::999999999999:root"}))));
+    let issues = audit(role(trust(
+        json!({"AWS": "arn:aws:iam::999999999999:root"}),
+    )));
     let notes = format!("Entity: [principal:arn:aws:iam::999999999999:root] {ASSUME}");
     assert_eq!(
         summary(&issues),
         [
             ("unknown-access", "Unknown Access", 10, notes.as_str()),
-            ("cross-account-root", "Cross-Account Root IAM", 6, notes.as_str()),
+            (
+                "cross-account-root",
+                "Cross-Account Root IAM",
+                6,
+                notes.as_str()
+            ),
         ]
     );
     assert!(issues.iter().all(|i| i.remediation.is_some()));
@@ -85,16 +99,20 @@ fn internet_accessible() {
         )]
     );
     // NotPrincipal with Allow lets in everybody else.
-    let not_principal = role(json!({"Statement": {"Effect": "Allow", "Action": "sts:AssumeRole",
-        "NotPrincipal": {"AWS": format!("arn:aws:iam::{OWN}:role/x")}}}));
+    let not_principal = role(
+        json!({"Statement": {"Effect": "Allow", "Action": "sts:AssumeRole",
+        "NotPrincipal": {"AWS": format!("arn:aws:iam::{OWN}:role/x")}}}),
+    );
     assert_eq!(audit(not_principal)[0].check_id, "internet-accessible");
 }
 
 #[test]
 fn condition_restricted_anyone_is_classified_not_internet() {
     let restricted = |condition: Value| {
-        audit(role(json!({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-            "Principal": "*", "Condition": condition}]})))
+        audit(role(
+            json!({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+            "Principal": "*", "Condition": condition}]}),
+        ))
     };
     let friendly = restricted(json!({"StringEquals": {"aws:SourceAccount": "222222222222"}}));
     assert_eq!(
@@ -160,12 +178,24 @@ fn same_account_and_services_raise_nothing() {
 
 #[test]
 fn deleted_principal_is_a_parse_error() {
-    let issues = audit(role(trust(json!({"AWS": ["AROAEXAMPLEDELETED", "arn:aws:iam::12:root"]}))));
+    let issues = audit(role(trust(
+        json!({"AWS": ["AROAEXAMPLEDELETED", "arn:aws:iam::12:root"]}),
+    )));
     assert_eq!(
         summary(&issues),
         [
-            ("parse-error", "Parse Error", 3, "Could not parse ARN - AROAEXAMPLEDELETED"),
-            ("parse-error", "Parse Error", 3, "Could not parse ARN - arn:aws:iam::12:root"),
+            (
+                "parse-error",
+                "Parse Error",
+                3,
+                "Could not parse ARN - AROAEXAMPLEDELETED"
+            ),
+            (
+                "parse-error",
+                "Parse Error",
+                3,
+                "Could not parse ARN - arn:aws:iam::12:root"
+            ),
         ]
     );
 }

@@ -20,7 +20,7 @@ pub enum EntityAccess {
     /// these to an account, so they raise nothing.
     NotAnAccount,
     /// The value does not parse as what its key says it is. `input_type` is `ARN`,
-    /// `account` or `CIDR`, for the notes.
+    /// `account`, `CIDR` or `canonical id`, for the notes.
     Unparseable { input_type: &'static str },
 }
 
