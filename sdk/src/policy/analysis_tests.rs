@@ -372,6 +372,21 @@ fn condition_restricted_anyone() {
         )]
     );
     assert_eq!(
+        restricted(json!({"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::999999999999:root"}})),
+        [
+            (
+                UnknownAccess,
+                r#"Entity: [arn:arn:aws:iam::999999999999:root] Actions: ["sns:Publish"]"#
+                    .to_string()
+            ),
+            (
+                CrossAccountRoot,
+                r#"Entity: [arn:arn:aws:iam::999999999999:root] Actions: ["sns:Publish"]"#
+                    .to_string()
+            ),
+        ]
+    );
+    assert_eq!(
         restricted(json!({"StringEquals": {"aws:SourceAccount": "12345"}})),
         [(ParseError, "Could not parse account - 12345".to_string())]
     );

@@ -152,7 +152,9 @@ impl FindingKind {
 pub struct Finding {
     pub kind: FindingKind,
     /// `Entity: [principal:arn:aws:iam::999999999999:root] Actions: ["sts:AssumeRole"]`,
-    /// or `Could not parse ARN - <input>` for parse errors.
+    /// or `Could not parse ARN - <input>` for parse errors. Security Monkey's
+    /// `Account: [id/name]` prefix is left out: notes are part of an issue's identity, and
+    /// renaming an account in the configuration should not reopen its issues.
     pub notes: String,
 }
 
