@@ -3,10 +3,25 @@
 //! AWS lets most fields be a string or a list of strings, and `Statement` an object or a list;
 //! this module turns all of that into lists so auditors match one shape. Policies embedded
 //! in AWS Config IAM items are URL-encoded; [`PolicyDocument::parse`] decodes those too.
+//!
+//! On top of that, the resource-policy analysis Security Monkey did with policyuniverse:
+//! who a statement lets in ([`Statement::whos_allowed`], including the accounts, ARNs and
+//! networks its conditions narrow it to), whether it is open to the internet
+//! ([`Statement::is_internet_accessible`]), how each party relates to the item's account
+//! ([`classify_entity`], through the host's `accounts` service), and the findings that
+//! follow ([`resource_policy_findings`]).
 
 use serde_json::{Map, Value};
 
 use crate::Error;
+
+#[cfg(test)]
+mod analysis_tests;
+mod classify;
+mod entities;
+
+pub use classify::{EntityAccess, Finding, FindingKind, classify_entity, resource_policy_findings};
+pub use entities::{Entity, Origin, Who, json_list};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyDocument {

@@ -1,0 +1,198 @@
+//! Security Monkey's security group rules: rules open to the internet (ingress and egress
+//! judged separately), and rules whose sources or destinations belong to other accounts or
+//! to networks nobody configured.
+
+mod config;
+
+use simian_sdk::accounts::{self, Relation};
+use simian_sdk::arn::is_account_id;
+use simian_sdk::cidr::Cidr;
+use simian_sdk::prelude::*;
+
+use crate::config::{IpPermission, SecurityGroup};
+
+/// (check id, title, score, description).
+type Check = (&'static str, &'static str, u32, &'static str);
+
+const INGRESS: Check = (
+    "internet-accessible-ingress",
+    "Internet Accessible",
+    10,
+    "An ingress rule accepts traffic from any address (0.0.0.0/0 or ::/0).",
+);
+const EGRESS: Check = (
+    "internet-accessible-egress",
+    "Internet Accessible",
+    10,
+    "An egress rule sends traffic to any address (0.0.0.0/0 or ::/0), including the \
+     default allow-all egress rule.",
+);
+const FRIENDLY: Check = (
+    "friendly-cross-account",
+    "Friendly Cross Account",
+    0,
+    "A rule references a group or network of another of our accounts.",
+);
+const THIRD_PARTY: Check = (
+    "thirdparty-cross-account",
+    "Thirdparty Cross Account",
+    0,
+    "A rule references a group or network of a third-party account.",
+);
+const UNKNOWN: Check = (
+    "unknown-access",
+    "Unknown Access",
+    10,
+    "A rule references a group of an unknown account, or a CIDR outside every configured \
+     network.",
+);
+const CHECKS: [Check; 5] = [INGRESS, EGRESS, FRIENDLY, THIRD_PARTY, UNKNOWN];
+
+pub struct SecurityGroupAuditor;
+
+impl Auditor for SecurityGroupAuditor {
+    fn new() -> Result<Self, Error> {
+        Ok(SecurityGroupAuditor)
+    }
+
+    fn describe() -> PluginInfo {
+        CHECKS.iter().fold(
+            PluginInfo::auditor("security-group", env!("CARGO_PKG_VERSION"))
+                .description(
+                    "Flags security group rules open to the internet, to unknown networks or \
+                     accounts, or across accounts",
+                )
+                .resource_types(["AWS::EC2::SecurityGroup"]),
+            |info, (id, title, score, description)| info.check(*id, *title, *score, *description),
+        )
+    }
+
+    fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {
+        let group: SecurityGroup = item.configuration()?;
+        let mut issues = Issues::default();
+        let directions = [
+            ("ingress", &group.ip_permissions, INGRESS),
+            ("egress", &group.ip_permissions_egress, EGRESS),
+        ];
+        for (direction, rules, internet) in directions {
+            for rule in rules {
+                let access = access(direction, rule);
+                for cidr in cidrs(rule) {
+                    let check = if cidr.is_open() {
+                        Some(internet)
+                    } else {
+                        relation_check(
+                            accounts::classify_cidr(&item.account_id, &cidr.to_string())?.relation,
+                        )
+                    };
+                    issues.add(check, &format!("cidr:{cidr}"), &access);
+                }
+                for pair in &rule.user_id_group_pairs {
+                    // A pair without userId is a group of this account.
+                    let account = pair
+                        .user_id
+                        .as_deref()
+                        .map(str::trim)
+                        .filter(|u| !u.is_empty())
+                        .unwrap_or(&item.account_id);
+                    // `amazon-elb` and other AWS-owned sources are not accounts to place.
+                    if !is_account_id(account) {
+                        continue;
+                    }
+                    let relation = accounts::classify_account(&item.account_id, account)?.relation;
+                    let name = pair
+                        .group_id
+                        .as_deref()
+                        .or(pair.group_name.as_deref())
+                        .unwrap_or("?");
+                    issues.add(
+                        relation_check(relation),
+                        &format!("security_group:{account}/{name}"),
+                        &access,
+                    );
+                }
+            }
+        }
+        Ok(issues.0)
+    }
+}
+
+register_auditor!(SecurityGroupAuditor);
+
+/// Issues of one group, each (check, notes) once: two rules with the same protocol and ports
+/// would be one issue to the host anyway.
+#[derive(Default)]
+struct Issues(Vec<Issue>);
+
+impl Issues {
+    fn add(&mut self, check: Option<Check>, entity: &str, access: &str) {
+        let Some((id, title, score, _)) = check else {
+            return;
+        };
+        let notes = format!("Entity: [{entity}] Access: [{access}]");
+        if self.0.iter().any(|i| i.check_id == id && i.notes == notes) {
+            return;
+        }
+        self.0.push(
+            Issue::new(id, title, score)
+                .notes(notes)
+                .remediation(remediation(id, entity, access)),
+        );
+    }
+}
+
+fn relation_check(relation: Relation) -> Option<Check> {
+    match relation {
+        Relation::Same => None,
+        Relation::Friendly => Some(FRIENDLY),
+        Relation::ThirdParty => Some(THIRD_PARTY),
+        Relation::Unknown => Some(UNKNOWN),
+    }
+}
+
+fn remediation(check_id: &str, entity: &str, access: &str) -> String {
+    match check_id {
+        "internet-accessible-ingress" | "internet-accessible-egress" => format!(
+            "Restrict {access} to the addresses that need it instead of {entity}, or remove \
+             the rule."
+        ),
+        "unknown-access" => format!(
+            "Remove the rule for {entity}, or configure its owner under [[accounts]] or \
+             [[networks]]."
+        ),
+        _ => "Informational: confirm the cross-account rule is still needed.".to_string(),
+    }
+}
+
+/// `<direction>:<protocol>:<ports>`: `all:all` for every protocol, `22` for one port,
+/// `80-443` for a range, `all` when AWS gives no ports (or `-1`, its "any" for ICMP). The
+/// same spelling as sg-internet-accessible, so the two plugins' notes line up.
+fn access(direction: &str, permission: &IpPermission) -> String {
+    let protocol = permission.ip_protocol.as_deref().unwrap_or("-1");
+    if protocol == "-1" {
+        return format!("{direction}:all:all");
+    }
+    let port = |p: Option<i64>| p.filter(|p| *p >= 0);
+    match (port(permission.from_port), port(permission.to_port)) {
+        (Some(from), Some(to)) if from == to => format!("{direction}:{protocol}:{from}"),
+        (Some(from), Some(to)) => format!("{direction}:{protocol}:{from}-{to}"),
+        _ => format!("{direction}:{protocol}:all"),
+    }
+}
+
+/// The rule's CIDRs in canonical form, once each (the legacy `ipRanges` usually repeats
+/// `ipv4Ranges`). An unparsable range is skipped: AWS validates these.
+fn cidrs(permission: &IpPermission) -> Vec<Cidr> {
+    let mut found: Vec<Cidr> = Vec::new();
+    for source in permission.cidrs() {
+        if let Ok(cidr) = Cidr::parse(source.trim())
+            && !found.contains(&cidr)
+        {
+            found.push(cidr);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests;
