@@ -53,6 +53,12 @@ fn run_cargo(args: &[&str]) {
 /// The plugin packages the tests deploy, built once as wasm32-wasip2 components.
 pub const PLUGIN_PACKAGES: &[&str] = &[
     "simian-plugin-sg-internet-accessible",
+    "simian-plugin-security-group",
+    "simian-plugin-s3-bucket",
+    "simian-plugin-iam-role",
+    "simian-plugin-iam-policy",
+    "simian-plugin-iam-user",
+    "simian-plugin-employee-accounts",
     "simian-plugin-email-notifier",
     "simian-plugin-webhook-notifier",
     "simian-fixture-hostile",
