@@ -141,7 +141,10 @@ async fn the_shipped_rules_judge_the_demo_estate() {
         .iter()
         .filter(|i| i["check_id"] == "internet-accessible-egress")
         .collect();
-    assert!(!egress.is_empty() && egress.iter().all(|i| i["disabled"] == true), "{egress:?}");
+    assert!(
+        !egress.is_empty() && egress.iter().all(|i| i["disabled"] == true),
+        "{egress:?}"
+    );
     let expected = [
         finding("open-ssh", "security-group", "Internet Accessible", 10),
         finding("open-policy-bucket", "s3-bucket", "Internet Accessible", 10),
