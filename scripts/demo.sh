@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The demo, on a fresh machine: build simian and the shipped plugins, start a local AWS
 # emulator (moto server) seeded with a realistic, partly risky estate, sweep it into the
-# embedded SQLite store, show the recorded items and a history, then start `simian run`, drop
-# the example rule into its plugins directory while it runs, and audit the stored security
-# groups through it.
+# embedded SQLite store, show the recorded items and a history, then start `simian run` and
+# drop Security Monkey's rule set (plus the employee-account check) into its plugins directory
+# while it runs: the host re-audits the stored items and the audit report shows the seeded
+# risks found and the clean resources clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/simian-target}"
@@ -32,7 +33,13 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$PORT" AWS_ACCESS_KEY_ID=testing AWS_S
 echo "== moto server on $AWS_ENDPOINT_URL; seeding the demo estate through the AWS SDK"
 "$CARGO_TARGET_DIR/debug/simian-seed"
 
-mkdir -p "$WORK/plugins"
+mkdir -p "$WORK/plugins" "$WORK/hr"
+# The HR roster the employee-account check reads (a granted, read-only directory).
+cat > "$WORK/hr/roster.csv" <<CSV
+name,email,employee_id
+Bob Jones,bob@corp.example,E2
+Carol King,carol@corp.example,E3
+CSV
 cat > "$WORK/simian.toml" <<TOML
 data_dir = "data"            # SQLite store: data/simian.db
 
@@ -47,6 +54,25 @@ regions = ["us-east-1"]
 [[networks]]
 name = "corp"
 cidr = "10.0.0.0/8"
+
+# The rules that classify principals and grantees need the accounts capability.
+[plugin.security-group.grants]
+accounts = true
+[plugin.s3-bucket.grants]
+accounts = true
+[plugin.iam-role.grants]
+accounts = true
+
+[plugin.employee-accounts.settings]
+roster_file = "$WORK/hr/roster.csv"
+[plugin.employee-accounts.grants]
+files = { dirs = ["$WORK/hr"] }
+
+# Every group has AWS's default allow-all egress; silence that check, as most teams do.
+[[overrides]]
+plugin = "security-group"
+check = "internet-accessible-egress"
+disabled = true
 TOML
 
 echo
@@ -61,30 +87,33 @@ echo "== simian history arn:aws:iam::123456789012:role/vendor-access"
   | python3 -c 'import json,sys; r=json.load(sys.stdin)["revisions"][0]; print("revision", r["revision"], r["kind"]); print(json.dumps(r["document"]["configuration"]["assumeRolePolicyDocument"], indent=2))'
 
 echo
-echo "== starting simian run (log: $WORK/host.log) and deploying the example rule into it"
+echo "== starting simian run (log: $WORK/host.log) and deploying the rule set into it"
 "$SIMIAN" run --config "$WORK/simian.toml" 2> "$WORK/host.log" &
 HOST_PID=$!
 for _ in $(seq 1 200); do [ -S "$WORK/data/simian.sock" ] && break; sleep 0.05; done
-mkdir -p "$WORK/plugins/sg-internet-accessible"
-cp "$CARGO_TARGET_DIR/wasm32-wasip2/plugin/simian_plugin_sg_internet_accessible.wasm" \
-   "$WORK/plugins/sg-internet-accessible/.tmp.wasm"
-mv "$WORK/plugins/sg-internet-accessible/.tmp.wasm" \
-   "$WORK/plugins/sg-internet-accessible/sg-internet-accessible.wasm"
-cp plugins/sg-internet-accessible/plugin.toml "$WORK/plugins/sg-internet-accessible/plugin.toml"
-for _ in $(seq 1 100); do
-  "$SIMIAN" plugins --config "$WORK/simian.toml" --format json | grep -q '"generation": 1' && break
+RULES="security-group s3-bucket iam-role iam-policy iam-user employee-accounts"
+for id in $RULES; do
+  # Component first under a temporary name, manifest last: the host loads complete plugins.
+  mkdir -p "$WORK/plugins/$id"
+  cp "$CARGO_TARGET_DIR/wasm32-wasip2/plugin/simian_plugin_${id//-/_}.wasm" "$WORK/plugins/$id/.tmp.wasm"
+  mv "$WORK/plugins/$id/.tmp.wasm" "$WORK/plugins/$id/$id.wasm"
+  cp "plugins/$id/plugin.toml" "$WORK/plugins/$id/plugin.toml"
+done
+# Each load re-audits the stored items of that rule's resource types, without a restart.
+for _ in $(seq 1 300); do
+  DONE="$("$SIMIAN" plugins --config "$WORK/simian.toml" --format json | python3 -c '
+import json, sys
+plugins = json.load(sys.stdin)["plugins"]
+print(sum(1 for p in plugins if (p.get("reaudit") or {}).get("finished_ms")))')"
+  [ "$DONE" -ge 6 ] && break
   sleep 0.1
 done
 "$SIMIAN" plugins --config "$WORK/simian.toml"
-echo
-echo "== audit report: the stored security groups through the running host"
-"$SIMIAN" items --config "$WORK/simian.toml" --type AWS::EC2::SecurityGroup --format json \
-  | "$SIMIAN" audit --config "$WORK/simian.toml" --item - || true
 
 echo
-echo "== simian issues: recorded by the running host, which re-audited the stored items when the rule was loaded"
-for _ in $(seq 1 100); do
-  "$SIMIAN" issues --config "$WORK/simian.toml" --format json | grep -q '"Internet Accessible"' && break
-  sleep 0.1
-done
-"$SIMIAN" issues --config "$WORK/simian.toml"
+echo "== simian report: items by score with their open issues, and what is clean"
+"$SIMIAN" report --config "$WORK/simian.toml"
+
+echo
+echo "== simian issues --min-score 5"
+"$SIMIAN" issues --config "$WORK/simian.toml" --min-score 5

@@ -8,14 +8,17 @@ use std::time::Duration;
 use serde_json::Value;
 use simian_tests::http::Receiver;
 use simian_tests::moto::{ACCOUNT, Moto, free_port, seed_estate};
+use simian_tests::pg::PgDatabase;
 use simian_tests::smtp::SmtpSink;
 use simian_tests::{Env, HostProcess, deploy_shipped, wait_until};
 
 const SECOND: &str = "111111111111";
 
-fn config(smtp_port: u16, hook_port: u16) -> String {
+fn config(smtp_port: u16, hook_port: u16, storage: Option<&str>) -> String {
+    let storage = storage.map_or(String::new(), |url| format!("[storage]\nurl = \"{url}\"\n"));
     format!(
         r#"
+{storage}
 [[accounts]]
 id = "{ACCOUNT}"
 name = "demo"
@@ -101,7 +104,19 @@ fn posted(receiver: &Receiver) -> Vec<Value> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_message_per_account_per_sweep_and_the_outbox_survives_a_restart() {
+async fn one_message_per_account_per_sweep_and_the_outbox_survives_a_restart_on_sqlite() {
+    notifications(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_message_per_account_per_sweep_and_the_outbox_survives_a_restart_on_postgres() {
+    if let Some(db) = PgDatabase::create("notify").await {
+        notifications(Some(&db.url)).await;
+        db.drop_database().await;
+    }
+}
+
+async fn notifications(storage: Option<&str>) {
     let moto = Moto::start();
     let conf = moto.sdk_config().await;
     seed_estate(&conf).await;
@@ -128,7 +143,7 @@ async fn one_message_per_account_per_sweep_and_the_outbox_survives_a_restart() {
     let smtp = SmtpSink::start();
     // Nothing listens here yet: every webhook delivery fails until the receiver starts.
     let hook_port = free_port();
-    let env = Env::new(&config(smtp.port, hook_port));
+    let env = Env::new(&config(smtp.port, hook_port, storage));
     for id in [
         "sg-internet-accessible",
         "email-notifier",

@@ -9,6 +9,7 @@ use std::process::Output;
 
 use serde_json::Value;
 use simian_tests::moto::{ACCOUNT, Moto, seed_estate};
+use simian_tests::pg::PgDatabase;
 use simian_tests::{Env, deploy_shipped};
 
 const AUDITORS: &[&str] = &[
@@ -23,10 +24,12 @@ const AUDITORS: &[&str] = &[
 /// The operator's config: our corporate network, the accounts capability for the rules that
 /// classify principals, the HR roster as a granted file, and the default-egress check turned
 /// off (every group has it; Security Monkey users usually silence it).
-fn config(roster_dir: &std::path::Path) -> String {
+fn config(roster_dir: &std::path::Path, storage: Option<&str>) -> String {
     let roster_dir = roster_dir.display();
+    let storage = storage.map_or(String::new(), |url| format!("[storage]\nurl = \"{url}\"\n"));
     format!(
         r#"
+{storage}
 [[accounts]]
 id = "{ACCOUNT}"
 name = "demo"
@@ -114,7 +117,19 @@ fn item_score(report: &Value, name: &str) -> (u64, u64) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_shipped_rules_judge_the_demo_estate() {
+async fn the_shipped_rules_judge_the_demo_estate_on_sqlite() {
+    judge_the_demo_estate(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_rules_judge_the_demo_estate_on_postgres() {
+    if let Some(db) = PgDatabase::create("rules").await {
+        judge_the_demo_estate(Some(&db.url)).await;
+        db.drop_database().await;
+    }
+}
+
+async fn judge_the_demo_estate(storage: Option<&str>) {
     let moto = Moto::start();
     let conf = moto.sdk_config().await;
     seed_estate(&conf).await;
@@ -124,7 +139,7 @@ async fn the_shipped_rules_judge_the_demo_estate() {
         "name,email,employee_id\nBob Jones,bob@corp.example,E2\nCarol King,carol@corp.example,E3\n",
     )
     .expect("roster");
-    let env = Env::new(&config(hr.path()));
+    let env = Env::new(&config(hr.path(), storage));
     for id in AUDITORS {
         deploy_shipped(&env, id);
     }
@@ -179,8 +194,74 @@ async fn the_shipped_rules_judge_the_demo_estate() {
             .any(|f| f.0 == "carol" && f.1 == "employee-accounts"),
         "carol is on the roster"
     );
+    // `simian audit --item` judges a single document with the config's accounts: a role
+    // trusting the configured third party is third-party access, not unknown.
+    let roles = run(&["items", "--type", "AWS::IAM::Role", "--format", "json"]);
+    let mut vendor = roles["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|r| r["resourceName"] == "vendor-access")
+        .expect("vendor-access")
+        .clone();
+    vendor["configuration"]["assumeRolePolicyDocument"]["Statement"][0]["Principal"]["AWS"] =
+        "arn:aws:iam::444455556666:root".into();
+    let doc = env.write_file("vendor.json", &vendor.to_string());
+    let audited = run(&[
+        "audit",
+        "--item",
+        doc.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    let titles: BTreeSet<(String, u64)> = audited["items"][0]["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .filter(|i| i["plugin"] == "iam-role")
+        .map(|i| {
+            (
+                i["title"].as_str().unwrap_or_default().to_string(),
+                i["score"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert!(
+        titles.contains(&("Thirdparty Cross Account".to_string(), 0)),
+        "{audited}"
+    );
+    assert!(
+        titles.contains(&("Cross-Account Root IAM".to_string(), 6)),
+        "{audited}"
+    );
+    assert!(!titles.iter().any(|t| t.0 == "Unknown Access"), "{audited}");
+
     let report = run(&["report", "--format", "json"]);
     assert_eq!(item_score(&report, "reports"), (0, 0));
+    let clean: BTreeSet<&str> = report["clean"]
+        .as_array()
+        .expect("clean list")
+        .iter()
+        .filter_map(|c| c["resource_name"].as_str())
+        .collect();
+    for name in [
+        "internal-web",
+        "lambda-exec",
+        "read-reports",
+        "bob",
+        "reports",
+    ] {
+        assert!(clean.contains(name), "{name} not reported clean: {clean:?}");
+    }
+    for name in [
+        "open-ssh",
+        "open-policy-bucket",
+        "vendor-access",
+        "admins",
+        "alice",
+    ] {
+        assert!(!clean.contains(name), "{name} reported clean");
+    }
     assert_eq!(item_score(&report, "open-policy-bucket"), (10, 10));
     assert_eq!(item_score(&report, "vendor-access"), (16, 16));
 

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 pub mod fault;
 pub mod http;
 pub mod moto;
+pub mod pg;
 pub mod smtp;
 
 /// The workspace root.

@@ -419,6 +419,13 @@ pub async fn report(
 ) -> anyhow::Result<ExitCode> {
     let config = Config::discover(config)?;
     let store = open_reader(&config).await?;
+    let current = store
+        .current_items(&crate::store::ItemFilter {
+            resource_type: filter.resource_type.clone(),
+            account_id: filter.account_id.clone(),
+            ..Default::default()
+        })
+        .await?;
     let rows = store
         .issues(&crate::store::IssueFilter {
             open: Some(true),
@@ -461,10 +468,30 @@ pub async fn report(
     let mut items: Vec<Value> = items.into_iter().map(|(_, v)| v).collect();
     items
         .sort_by_key(|v| std::cmp::Reverse((v["unjustified_score"].as_u64(), v["score"].as_u64())));
+    // Current items that score nothing: the resources the rules found clean.
+    let scored: std::collections::HashSet<&str> = items
+        .iter()
+        .filter(|v| v["score"].as_u64().unwrap_or(0) > 0)
+        .filter_map(|v| v["arn"].as_str())
+        .collect();
+    let mut clean: Vec<Value> = current
+        .iter()
+        .filter(|s| !scored.contains(s.item.arn.as_str()))
+        .map(|s| {
+            json!({
+                "arn": s.item.arn, "resource_type": s.item.resource_type,
+                "resource_name": s.item.resource_name, "account_id": s.item.account_id,
+            })
+        })
+        .collect();
+    clean.sort_by(|a, b| {
+        (a["resource_type"].as_str(), a["resource_name"].as_str())
+            .cmp(&(b["resource_type"].as_str(), b["resource_name"].as_str()))
+    });
     match format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "items": items }))?
+            serde_json::to_string_pretty(&json!({ "items": items, "clean": clean }))?
         ),
         Format::Table => {
             for item in &items {
@@ -491,6 +518,21 @@ pub async fn report(
                 }
             }
             println!("({} items with open issues)", items.len());
+            println!("clean (score 0): {} items", clean.len());
+            let mut by_type: Vec<(&str, Vec<&str>)> = Vec::new();
+            for c in &clean {
+                let (t, n) = (
+                    c["resource_type"].as_str().unwrap_or_default(),
+                    c["resource_name"].as_str().unwrap_or_default(),
+                );
+                match by_type.iter_mut().find(|(ty, _)| *ty == t) {
+                    Some((_, names)) => names.push(n),
+                    None => by_type.push((t, vec![n])),
+                }
+            }
+            for (t, names) in by_type {
+                println!("  {t}: {}", names.join(", "));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

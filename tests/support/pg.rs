@@ -1,0 +1,82 @@
+//! A fresh PostgreSQL database per end-to-end test, on the server `SIMIAN_TEST_POSTGRES_URL`
+//! names (scripts/test.sh starts one). Without it the PostgreSQL variants skip locally and fail
+//! when `CI` is set: both backends are mandatory in CI.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::Connection;
+
+pub const PG_ENV: &str = "SIMIAN_TEST_POSTGRES_URL";
+
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+    /// The database's own URL, for `[storage] url`.
+    pub url: String,
+}
+
+/// `postgres://…/db?opts` with another database name.
+pub fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.find('?') {
+        Some(i) => (&url[..i], &url[i..]),
+        None => (url, ""),
+    };
+    let host_start = base.find("://").map_or(0, |i| i + 3);
+    let cut = base[host_start..]
+        .find('/')
+        .map_or(base.len(), |i| host_start + i);
+    format!("{}/{name}{query}", &base[..cut])
+}
+
+impl PgDatabase {
+    /// None (after saying so) when no server is configured outside CI.
+    pub async fn create(test: &str) -> Option<PgDatabase> {
+        let Ok(admin) = std::env::var(PG_ENV) else {
+            if std::env::var_os("CI").is_some() {
+                panic!("{PG_ENV} is not set but CI is: the PostgreSQL tests are mandatory in CI");
+            }
+            eprintln!("skipping the PostgreSQL variant of {test}: set {PG_ENV} to run it");
+            return None;
+        };
+        static SEQ: AtomicUsize = AtomicUsize::new(0);
+        let name: String = format!(
+            "simian_e2e{}_{}_{test}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        )
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(63)
+        .collect::<String>()
+        .to_ascii_lowercase();
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&admin)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create the test database");
+        conn.close().await.expect("close");
+        Some(PgDatabase {
+            url: with_database(&admin, &name),
+            admin,
+            name,
+        })
+    }
+
+    /// Drop the database (call at the end of a passing test; a failing one leaves it to look at).
+    pub async fn drop_database(self) {
+        let mut conn = sqlx::AnyConnection::connect(&self.admin)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        )))
+        .execute(&mut conn)
+        .await
+        .expect("drop the test database");
+        let _ = conn.close().await;
+    }
+}
