@@ -147,8 +147,17 @@ async fn judge_the_demo_estate(storage: Option<&str>) {
 
     let swept = run(&["sweep", "--format", "json"]);
     assert_eq!(swept["audit"]["failures"], 0, "{swept}");
-    let listed = run(&["issues", "--format", "json"]);
+    let listed = run(&["issues", "--disabled", "--format", "json"]);
     let open = findings(&listed["issues"]);
+    let shown = run(&["issues", "--format", "json"]);
+    assert!(
+        shown["issues"]
+            .as_array()
+            .expect("issues")
+            .iter()
+            .all(|i| i["disabled"] == false),
+        "disabled issues listed without --disabled"
+    );
     // The default egress rule of every group is found, and disabled by the override.
     let egress: Vec<&Value> = listed["issues"]
         .as_array()

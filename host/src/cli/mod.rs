@@ -113,6 +113,9 @@ enum Command {
         account: Option<String>,
         #[arg(long = "type")]
         resource_type: Option<String>,
+        /// Also list issues of checks the operator disabled (kept, counted nowhere).
+        #[arg(long)]
+        disabled: bool,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -287,6 +290,7 @@ pub fn main() -> ExitCode {
                 min_score,
                 account,
                 resource_type,
+                disabled,
                 format,
             } => {
                 let filter = crate::store::IssueFilter {
@@ -298,6 +302,7 @@ pub fn main() -> ExitCode {
                     min_score,
                     account_id: account,
                     resource_type,
+                    include_disabled: disabled,
                 };
                 store_cmds::issues(config.as_deref(), filter, format).await
             }
@@ -313,6 +318,7 @@ pub fn main() -> ExitCode {
                     min_score,
                     account_id: account,
                     resource_type,
+                    include_disabled: false,
                 };
                 store_cmds::report(config.as_deref(), filter, format).await
             }

@@ -496,7 +496,8 @@ pub async fn report(
         Format::Table => {
             for item in &items {
                 println!(
-                    "{}  score {} (unjustified {})",
+                    "{}  {}  score {} (unjustified {})",
+                    item["resource_name"].as_str().unwrap_or_default(),
                     item["arn"].as_str().unwrap_or_default(),
                     item["score"],
                     item["unjustified_score"]

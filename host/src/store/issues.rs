@@ -92,6 +92,8 @@ pub struct IssueFilter {
     pub min_score: u32,
     pub account_id: Option<String>,
     pub resource_type: Option<String>,
+    /// Issues of checks the operator disabled are left out unless this is set.
+    pub include_disabled: bool,
 }
 
 /// An issue with the item it belongs to.
@@ -269,6 +271,9 @@ impl Store {
             } else {
                 " AND i.status = 'fixed' AND i.retired = 0"
             });
+        }
+        if !filter.include_disabled {
+            sql.push_str(" AND i.disabled = 0");
         }
         if let Some(a) = &filter.account_id {
             n += 1;
