@@ -14,6 +14,7 @@ use simian::services::items::ItemSource;
 use simian::store::{
     ChangeKind, DiffOp, ItemFilter, Listing, Scope, Store, StoreError, SweepStatus, diff,
 };
+use simian_tests::pg::with_database;
 
 const ACCOUNT: &str = "123456789012";
 const OTHER_ACCOUNT: &str = "210987654321";
@@ -1540,19 +1541,6 @@ where
     // A nested path: the store creates missing parent directories.
     let url = format!("sqlite://{}/data/store.db", dir.path().display());
     body(url).await;
-}
-
-/// `postgres://…/db?opts` with another database name.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.find('?') {
-        Some(i) => (&url[..i], &url[i..]),
-        None => (url, ""),
-    };
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let cut = base[host_start..]
-        .find('/')
-        .map_or(base.len(), |i| host_start + i);
-    format!("{}/{name}{query}", &base[..cut])
 }
 
 async fn on_postgres<F, Fut>(test: &str, body: F)

@@ -75,6 +75,7 @@ pub mod log;
 pub mod mail;
 mod plugin;
 pub mod policy;
+pub mod resources;
 pub mod settings;
 pub mod subscription;
 #[cfg(not(target_arch = "wasm32"))]

@@ -119,6 +119,44 @@ impl Subscription {
     }
 }
 
+/// The one-line summary notifiers lead with:
+/// `123456789012: 2 changed items, 1 new issue, 1 regressed, 1 fixed`. The host sends one
+/// account per batch; several are named rather than hidden.
+pub fn headline(changes: &[Change]) -> String {
+    let count = |pick: fn(&Change) -> usize| changes.iter().map(pick).sum::<usize>();
+    let mut parts = Vec::new();
+    let mut add = |n: usize, one: &str, many: &str| {
+        if n > 0 {
+            parts.push(format!("{n} {}", if n == 1 { one } else { many }));
+        }
+    };
+    add(
+        changes.iter().filter(|c| is_item_change(c)).count(),
+        "changed item",
+        "changed items",
+    );
+    add(count(|c| c.new_issues.len()), "new issue", "new issues");
+    add(
+        count(|c| c.regressed_issues.len()),
+        "regressed",
+        "regressed",
+    );
+    add(count(|c| c.fixed_issues.len()), "fixed", "fixed");
+    let mut ids: Vec<&str> = Vec::new();
+    for change in changes {
+        if !ids.contains(&change.item.account_id.as_str()) {
+            ids.push(&change.item.account_id);
+        }
+    }
+    let accounts = match ids.as_slice() {
+        [] => "no account".to_string(),
+        [one] => (*one).to_string(),
+        [first, second] => format!("{first}, {second}"),
+        [first, second, rest @ ..] => format!("{first}, {second} and {} more", rest.len()),
+    };
+    format!("{accounts}: {}", parts.join(", "))
+}
+
 /// Whether the item itself changed: created, deleted, or modified with a previous
 /// configuration. A `Modified` change without one only carries a re-audit's issues.
 pub fn is_item_change(change: &Change) -> bool {
@@ -155,6 +193,33 @@ mod tests {
 
     fn titles(issues: &[Issue]) -> Vec<&str> {
         issues.iter().map(|i| i.title.as_str()).collect()
+    }
+
+    #[test]
+    fn headline_counts_news_per_kind() {
+        let mut modified = change(ChangeKind::Modified, "111111111111");
+        modified.previous_configuration = Some("{}".into());
+        modified.new_issues = vec![Issue::new("a", "A", 1), Issue::new("b", "B", 2)];
+        let mut rescored = change(ChangeKind::Modified, "111111111111");
+        // Only its issues changed (a re-audit): not a changed item.
+        rescored.previous_configuration = None;
+        rescored.fixed_issues = vec![Issue::new("c", "C", 3)];
+        rescored.still_open_issues = vec![Issue::new("d", "D", 4)];
+        let created = change(ChangeKind::Created, "111111111111");
+        assert_eq!(
+            headline(&[modified.clone(), rescored, created]),
+            "111111111111: 2 changed items, 2 new issues, 1 fixed"
+        );
+        let others = [
+            modified.clone(),
+            change(ChangeKind::Deleted, "222222222222"),
+            change(ChangeKind::Deleted, "333333333333"),
+        ];
+        assert_eq!(
+            headline(&others),
+            "111111111111, 222222222222 and 1 more: 3 changed items, 2 new issues"
+        );
+        assert_eq!(headline(&[]), "no account: ");
     }
 
     #[test]

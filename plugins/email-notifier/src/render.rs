@@ -26,7 +26,6 @@ struct IssueEntry<'a> {
 
 /// The sections of a digest, in the order they are printed.
 struct Digest<'a> {
-    accounts: String,
     items: Vec<ItemEntry<'a>>,
     new: Vec<IssueEntry<'a>>,
     regressed: Vec<IssueEntry<'a>>,
@@ -35,7 +34,7 @@ struct Digest<'a> {
 
 pub fn message(to: &[String], changes: &[Change], style: &Style) -> Message {
     let digest = Digest::new(changes, style);
-    let headline = digest.headline();
+    let headline = simian_sdk::subscription::headline(changes);
     let subject = if style.subject_prefix.is_empty() {
         headline.clone()
     } else {
@@ -58,7 +57,6 @@ impl<'a> Digest<'a> {
                 .collect()
         };
         Digest {
-            accounts: accounts(changes),
             items: changes
                 .iter()
                 .filter(|c| is_item_change(c))
@@ -71,21 +69,6 @@ impl<'a> Digest<'a> {
             regressed: issues(|c| &c.regressed_issues),
             fixed: issues(|c| &c.fixed_issues),
         }
-    }
-
-    /// `123456789012: 2 changed items, 1 new issue, 1 fixed`.
-    fn headline(&self) -> String {
-        let mut parts = Vec::new();
-        let mut count = |n: usize, one: &str, many: &str| {
-            if n > 0 {
-                parts.push(format!("{n} {}", if n == 1 { one } else { many }));
-            }
-        };
-        count(self.items.len(), "changed item", "changed items");
-        count(self.new.len(), "new issue", "new issues");
-        count(self.regressed.len(), "regressed", "regressed");
-        count(self.fixed.len(), "fixed", "fixed");
-        format!("{}: {}", self.accounts, parts.join(", "))
     }
 
     fn issue_sections(&self) -> [(&'static str, &[IssueEntry<'a>]); 3] {
@@ -198,22 +181,6 @@ impl<'a> Digest<'a> {
 
 fn heading(out: &mut String, title: &str) {
     let _ = write!(out, "\n{title}\n{}\n", "-".repeat(title.chars().count()));
-}
-
-/// The host sends one account per call; several are listed rather than hidden.
-fn accounts(changes: &[Change]) -> String {
-    let mut ids: Vec<&str> = Vec::new();
-    for change in changes {
-        if !ids.contains(&change.item.account_id.as_str()) {
-            ids.push(&change.item.account_id);
-        }
-    }
-    match ids.as_slice() {
-        [] => "no account".to_string(),
-        [one] => (*one).to_string(),
-        [first, second] => format!("{first}, {second}"),
-        [first, second, rest @ ..] => format!("{first}, {second} and {} more", rest.len()),
-    }
 }
 
 /// `AWS::EC2::SecurityGroup web (sg-1) in us-east-1`.

@@ -2,14 +2,11 @@
 //! judged separately), and rules whose sources or destinations belong to other accounts or
 //! to networks nobody configured.
 
-mod config;
-
 use simian_sdk::accounts::{self, Relation};
 use simian_sdk::arn::is_account_id;
-use simian_sdk::cidr::Cidr;
 use simian_sdk::prelude::*;
 
-use crate::config::{IpPermission, SecurityGroup};
+use simian_sdk::resources::{Direction, SecurityGroup};
 
 /// (check id, title, score, description).
 type Check = (&'static str, &'static str, u32, &'static str);
@@ -71,13 +68,13 @@ impl Auditor for SecurityGroupAuditor {
         let group: SecurityGroup = item.configuration()?;
         let mut issues = Issues::default();
         let directions = [
-            ("ingress", &group.ip_permissions, INGRESS),
-            ("egress", &group.ip_permissions_egress, EGRESS),
+            (Direction::Ingress, &group.ip_permissions, INGRESS),
+            (Direction::Egress, &group.ip_permissions_egress, EGRESS),
         ];
         for (direction, rules, internet) in directions {
             for rule in rules {
-                let access = access(direction, rule);
-                for cidr in cidrs(rule) {
+                let access = rule.access(direction);
+                for cidr in rule.cidrs() {
                     let check = if cidr.is_open() {
                         Some(internet)
                     } else {
@@ -162,36 +159,6 @@ fn remediation(check_id: &str, entity: &str, access: &str) -> String {
         ),
         _ => "Informational: confirm the cross-account rule is still needed.".to_string(),
     }
-}
-
-/// `<direction>:<protocol>:<ports>`: `all:all` for every protocol, `22` for one port,
-/// `80-443` for a range, `all` when AWS gives no ports (or `-1`, its "any" for ICMP). The
-/// same spelling as sg-internet-accessible, so the two plugins' notes line up.
-fn access(direction: &str, permission: &IpPermission) -> String {
-    let protocol = permission.ip_protocol.as_deref().unwrap_or("-1");
-    if protocol == "-1" {
-        return format!("{direction}:all:all");
-    }
-    let port = |p: Option<i64>| p.filter(|p| *p >= 0);
-    match (port(permission.from_port), port(permission.to_port)) {
-        (Some(from), Some(to)) if from == to => format!("{direction}:{protocol}:{from}"),
-        (Some(from), Some(to)) => format!("{direction}:{protocol}:{from}-{to}"),
-        _ => format!("{direction}:{protocol}:all"),
-    }
-}
-
-/// The rule's CIDRs in canonical form, once each (the legacy `ipRanges` usually repeats
-/// `ipv4Ranges`). An unparsable range is skipped: AWS validates these.
-fn cidrs(permission: &IpPermission) -> Vec<Cidr> {
-    let mut found: Vec<Cidr> = Vec::new();
-    for source in permission.cidrs() {
-        if let Ok(cidr) = Cidr::parse(source.trim())
-            && !found.contains(&cidr)
-        {
-            found.push(cidr);
-        }
-    }
-    found
 }
 
 #[cfg(test)]

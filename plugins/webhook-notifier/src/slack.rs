@@ -20,7 +20,7 @@ pub struct Style {
 }
 
 pub fn payload(changes: &[Change], style: &Style, channel: Option<&str>) -> Value {
-    let headline = headline(changes);
+    let headline = simian_sdk::subscription::headline(changes);
     let mut blocks = vec![section(format!("*simian*: {}", escape(&headline)))];
     for change in changes.iter().filter(|c| is_item_change(c)) {
         blocks.push(section(item_text(change, style.max_diff_lines)));
@@ -53,46 +53,6 @@ pub fn payload(changes: &[Change], style: &Style, channel: Option<&str>) -> Valu
         payload["channel"] = json!(channel);
     }
     payload
-}
-
-/// `123456789012: 2 changed items, 1 new issue, 1 fixed`.
-fn headline(changes: &[Change]) -> String {
-    let count = |pick: fn(&Change) -> usize| changes.iter().map(pick).sum::<usize>();
-    let mut parts = Vec::new();
-    let mut add = |n: usize, one: &str, many: &str| {
-        if n > 0 {
-            parts.push(format!("{n} {}", if n == 1 { one } else { many }));
-        }
-    };
-    add(
-        changes.iter().filter(|c| is_item_change(c)).count(),
-        "changed item",
-        "changed items",
-    );
-    add(count(|c| c.new_issues.len()), "new issue", "new issues");
-    add(
-        count(|c| c.regressed_issues.len()),
-        "regressed",
-        "regressed",
-    );
-    add(count(|c| c.fixed_issues.len()), "fixed", "fixed");
-    format!("{}: {}", accounts(changes), parts.join(", "))
-}
-
-/// The host sends one account per call; several are listed rather than hidden.
-fn accounts(changes: &[Change]) -> String {
-    let mut ids: Vec<&str> = Vec::new();
-    for change in changes {
-        if !ids.contains(&change.item.account_id.as_str()) {
-            ids.push(&change.item.account_id);
-        }
-    }
-    match ids.as_slice() {
-        [] => "no account".to_string(),
-        [one] => (*one).to_string(),
-        [first, second] => format!("{first}, {second}"),
-        [first, second, rest @ ..] => format!("{first}, {second} and {} more", rest.len()),
-    }
 }
 
 fn item_text(change: &Change, max_diff_lines: usize) -> String {
