@@ -63,6 +63,11 @@ files = {{ dirs = ["{roster_dir}"] }}
 plugin = "security-group"
 check = "internet-accessible-egress"
 disabled = true
+
+[plugin.email-notifier.settings]
+subscriptions = [{{ to = ["sec@example.com"] }}]
+[plugin.email-notifier.grants]
+mail = {{ recipients = ["sec@example.com"] }}
 "#
     )
 }
@@ -140,13 +145,20 @@ async fn judge_the_demo_estate(storage: Option<&str>) {
     )
     .expect("roster");
     let env = Env::new(&config(hr.path(), storage));
-    for id in AUDITORS {
+    for id in AUDITORS.iter().chain(&["email-notifier"]) {
         deploy_shipped(&env, id);
     }
     let run = |args: &[&str]| ok_json(&env.cli_env(args, &moto.env()));
 
     let swept = run(&["sweep", "--format", "json"]);
     assert_eq!(swept["audit"]["failures"], 0, "{swept}");
+    // A one-shot sweep queues its news for the host to deliver: one batch for the account.
+    let listing = run(&["plugins", "--format", "json"]);
+    let email = listing["plugins"]
+        .as_array()
+        .and_then(|l| l.iter().find(|p| p["id"] == "email-notifier"))
+        .expect("email-notifier listed");
+    assert_eq!(email["outbox"]["pending"], 1, "{email}");
     let listed = run(&["issues", "--disabled", "--format", "json"]);
     let open = findings(&listed["issues"]);
     let shown = run(&["issues", "--format", "json"]);

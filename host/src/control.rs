@@ -153,7 +153,7 @@ async fn answer(request: Request, context: &Context) -> serde_json::Value {
 
 /// The plugin set's statuses, each with its re-audit progress (auditors) or outbox state
 /// (notifiers).
-async fn plugin_statuses(context: &Context) -> Vec<serde_json::Value> {
+pub async fn plugin_statuses(context: &Context) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for status in context.set.statuses().await {
         let mut value = serde_json::to_value(&status).unwrap_or_default();

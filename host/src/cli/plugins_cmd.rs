@@ -22,10 +22,24 @@ pub async fn run(config: Option<&Path>, format: Format) -> anyhow::Result<ExitCo
             );
             let set = crate::plugin::plugin_set(config.clone(), services)?;
             set.scan().await;
+            // The store, if there is one yet, knows the notifiers' outboxes.
+            let store = crate::store::Store::open_reader(&config.storage.url)
+                .await
+                .ok();
+            let context = control::Context {
+                set: set.clone(),
+                batch_size: config.plugins.batch_size,
+                store: store.clone(),
+                progress: Arc::new(crate::pipeline::Progress::default()),
+            };
+            let plugins = control::plugin_statuses(&context).await;
+            if let Some(store) = store {
+                store.close().await;
+            }
             serde_json::json!({
                 "source": "local",
                 "set_generation": set.set_generation(),
-                "plugins": set.statuses().await,
+                "plugins": plugins,
             })
         }
     };

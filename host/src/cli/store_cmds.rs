@@ -101,15 +101,24 @@ pub async fn sweep(
             tracing::warn!(plugin = %plugin, "plugin not loaded: {error}");
         }
         if !set.snapshot().is_empty() {
-            report.audit = Some(
-                crate::pipeline::audit_changes(
-                    &store,
-                    &set,
-                    &report.changes,
-                    config.plugins.batch_size,
-                )
-                .await?,
-            );
+            let audit = crate::pipeline::audit_changes(
+                &store,
+                &set,
+                &report.changes,
+                config.plugins.batch_size,
+            )
+            .await?;
+            // Queued, not sent: `simian run` delivers the outbox (now, or when it next starts).
+            let origin = format!("sweep:{}", report.sweep.id.0);
+            let notices = crate::notify::collect(&store, &report.changes, &audit).await?;
+            let queued = crate::notify::enqueue(&store, &set, &origin, &notices).await?;
+            if queued > 0 {
+                tracing::info!(
+                    batches = queued,
+                    "notifications queued for the host's delivery"
+                );
+            }
+            report.audit = Some(audit);
         }
     }
     match format {
