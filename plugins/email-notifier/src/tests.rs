@@ -1,5 +1,8 @@
 use serde_json::{Value, json};
 use simian_sdk::mail::Message;
+use simian_sdk::testing::samples::{
+    missing_owner_issue as missing_owner, open_ssh_issue as open_ssh, security_group as group,
+};
 use simian_sdk::testing::{TestHost, notify_with};
 use simian_sdk::{Change, ChangeKind, Issue, Item, Notifier};
 
@@ -7,27 +10,6 @@ use crate::EmailNotifier;
 
 const PROD: &str = "123456789012";
 const DEV: &str = "210987654321";
-
-fn group(account: &str, from_port: u16) -> Item {
-    Item::new("AWS::EC2::SecurityGroup", "sg-1")
-        .with_name("web")
-        .with_account(account)
-        .with_region("us-east-1")
-        .with_arn(format!(
-            "arn:aws:ec2:us-east-1:{account}:security-group/sg-1"
-        ))
-        .with_configuration(&json!({"groupId": "sg-1", "ipPermissions": [{"fromPort": from_port}]}))
-}
-
-fn open_ssh() -> Issue {
-    Issue::new("internet-accessible", "Internet Accessible", 10)
-        .notes("Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:22]")
-        .remediation("Restrict the source of ingress:tcp:22.")
-}
-
-fn missing_owner() -> Issue {
-    Issue::new("missing-owner-tag", "Missing owner tag", 1).notes("Tags: [owner missing]")
-}
 
 /// A sweep of `account`: a group opened to SSH, a new bucket, a deleted user, a fixed issue.
 fn sweep(account: &str) -> Vec<Change> {

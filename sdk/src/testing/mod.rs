@@ -21,6 +21,7 @@
 //! ```
 
 mod classify;
+pub mod samples;
 mod services;
 
 use std::cell::RefCell;
