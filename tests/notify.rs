@@ -203,6 +203,16 @@ async fn notifications(storage: Option<&str>) {
         notifier_entry(&env, &moto, "email-notifier")["outbox"]["delivered"],
         2
     );
+    let table = env.cli_env(&["plugins"], &moto.env());
+    let table = String::from_utf8_lossy(&table.stdout);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("webhook-notifier"))
+        .unwrap_or_else(|| panic!("no webhook row:\n{table}"));
+    assert!(
+        row.contains("2 pending, 2 failing") && row.contains("webhook POST failed"),
+        "{table}"
+    );
 
     // Restart with the receiver up: the queued batches are delivered, once each.
     drop(host);

@@ -1493,6 +1493,37 @@ async fn notices_carry_news_once_with_the_previous_configuration(url: String) {
         .expect("collect");
     assert!(notices.is_empty(), "{notices:?}");
 
+    // A re-audit finds something new while the configuration stays the same: an issues-only
+    // notice (`modified` without a previous configuration).
+    let mut also = found(22);
+    also.check_id = "unknown-access".into();
+    let recorded = store
+        .record_audit(item_id, &by, &[found(22), also])
+        .await
+        .expect("record");
+    let notices = simian::notify::collect(&store, &[], &audit(item_id, recorded))
+        .await
+        .expect("collect");
+    let n = &notices[ACCOUNT][0];
+    assert_eq!(
+        (n.kind.as_str(), n.previous_configuration.as_ref()),
+        ("modified", None)
+    );
+    assert_eq!(n.new_issues.len(), 1);
+    assert_eq!(n.new_issues[0].check_id, "unknown-access");
+    assert_eq!(n.still_open_issues.len(), 1);
+    let recorded = store
+        .record_audit(item_id, &by, &[found(22)])
+        .await
+        .expect("record");
+    assert_eq!(
+        recorded
+            .iter()
+            .filter(|c| c.transition == Transition::Fixed)
+            .count(),
+        1
+    );
+
     // Port 22 becomes 80: modified, with the old configuration, one new and one fixed issue.
     let second = sweep_once(&store, &sg_scope(), Listing::Complete(vec![sg("sg-1", 80)])).await;
     assert_eq!(second.changes[0].kind, ChangeKind::Modified);

@@ -50,6 +50,26 @@ pub async fn run(config: Option<&Path>, format: Format) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+/// What a plugin is busy with: an auditor's re-audit (`done/total`), a notifier's outbox
+/// (`N pending, M failing`).
+fn work(p: &serde_json::Value) -> String {
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    if let Some(outbox) = p.get("outbox").filter(|o| o.is_object()) {
+        return match (n(&outbox["pending"]), n(&outbox["failing"])) {
+            (0, _) => format!("outbox empty ({} sent)", n(&outbox["delivered"])),
+            (pending, 0) => format!("{pending} pending"),
+            (pending, failing) => format!("{pending} pending, {failing} failing"),
+        };
+    }
+    match p.get("reaudit").filter(|r| r.is_object()) {
+        Some(r) if r["finished_ms"].is_null() => {
+            format!("re-audit {}/{}", n(&r["done"]), n(&r["total"]))
+        }
+        Some(r) => format!("re-audited {}", n(&r["total"])),
+        None => "-".to_string(),
+    }
+}
+
 fn render(listing: &serde_json::Value) -> String {
     let empty = Vec::new();
     let plugins = listing["plugins"].as_array().unwrap_or(&empty);
@@ -77,7 +97,12 @@ fn render(listing: &serde_json::Value) -> String {
                 c["peak_memory_bytes"]
                     .as_u64()
                     .map_or("-".into(), |b| format!("{:.1}", b as f64 / 1048576.0)),
-                s(&p["last_error"]),
+                work(p),
+                // A load error first; else why the outbox is stuck.
+                match (&p["last_error"], &p["outbox"]["last_error"]) {
+                    (serde_json::Value::Null, delivery) => s(delivery),
+                    (load, _) => s(load),
+                },
             ]
         })
         .collect();
@@ -93,6 +118,7 @@ fn render(listing: &serde_json::Value) -> String {
             "TRAPS",
             "TIMEOUTS",
             "PEAK_MIB",
+            "WORK",
             "LAST_ERROR",
         ],
         &rows,
