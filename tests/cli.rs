@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use simian_tests::moto::{ACCOUNT, Moto, seed_estate};
+use simian_tests::pg::PgDatabase;
 use simian_tests::{Env, put, sg_items, sg_manifest, simian_bin, target_dir, wait_until, wasm};
 
 fn json(out: &Output) -> Value {
@@ -28,9 +29,15 @@ fn stderr(out: &Output) -> String {
 /// A plugin author's shell: the binary, with a target dir shared across runs so the template's
 /// dependencies compile once.
 fn author(args: &[&str]) -> Output {
+    author_in("template-plugins", args)
+}
+
+/// `author` with its own target dir: tests that build the same crate name in parallel must not
+/// overwrite each other's component between build and copy.
+fn author_in(target: &str, args: &[&str]) -> Output {
     let out = Command::new(simian_bin())
         .args(args)
-        .env("CARGO_TARGET_DIR", target_dir().join("template-plugins"))
+        .env("CARGO_TARGET_DIR", target_dir().join(target))
         .output()
         .expect("run simian");
     assert!(
@@ -116,12 +123,31 @@ fn id_score_generation(issues: &[Value]) -> Vec<(i64, u64, u64)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn template_round_trip_then_hot_swap_and_broken_replacement() {
+async fn template_round_trip_then_hot_swap_and_broken_replacement_on_sqlite() {
+    round_trip_and_hot_swap(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn template_round_trip_then_hot_swap_and_broken_replacement_on_postgres() {
+    if let Some(db) = PgDatabase::create("hot_swap").await {
+        round_trip_and_hot_swap(Some(&db.url)).await;
+        db.drop_database().await;
+    }
+}
+
+async fn round_trip_and_hot_swap(storage: Option<&str>) {
+    let target = if storage.is_some() {
+        "template-plugins-pg"
+    } else {
+        "template-plugins"
+    };
+    let author = |args: &[&str]| author_in(target, args);
+    let storage = storage.map_or(String::new(), |url| format!("[storage]\nurl = \"{url}\"\n"));
     // The host also watches an emulated account, so a swap must re-score stored items.
     let moto = Moto::start();
     seed_estate(&moto.sdk_config().await).await;
     let env = Env::new(&format!(
-        "[[accounts]]\nid = \"{ACCOUNT}\"\nname = \"demo\"\nregions = [\"us-east-1\"]\n\n[aws]\nrequests_per_second = 0\n"
+        "{storage}[[accounts]]\nid = \"{ACCOUNT}\"\nname = \"demo\"\nregions = [\"us-east-1\"]\n\n[aws]\nrequests_per_second = 0\n"
     ));
     let items = env.write_file("items.json", &sg_items());
     let items = items.to_str().expect("utf-8 path");
