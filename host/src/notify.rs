@@ -69,14 +69,11 @@ pub async fn collect(
     }
     let mut ids: Vec<i64> = durable.keys().copied().collect();
     ids.extend(audit.transitions.keys().copied());
-    ids.sort_unstable();
-    ids.dedup();
 
+    let mut issues = store.issues_of_items(&ids).await?;
     let mut out = NoticesByAccount::new();
-    for item_id in ids {
-        let Some(stored) = store.item_by_id(item_id).await? else {
-            continue;
-        };
+    for stored in store.items_by_ids(&ids).await? {
+        let item_id = stored.id;
         let transitions: HashMap<i64, Transition> = audit
             .transitions
             .get(&item_id)
@@ -91,7 +88,7 @@ pub async fn collect(
             fixed_issues: Vec::new(),
             still_open_issues: Vec::new(),
         };
-        for issue in store.item_issues(item_id).await? {
+        for issue in issues.remove(&item_id).unwrap_or_default() {
             // Checks the operator disabled are nobody's news.
             if issue.disabled {
                 continue;

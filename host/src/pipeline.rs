@@ -104,21 +104,18 @@ pub async fn audit_changes(
             fixed_by_deletion.transitions.insert(change.item_id, fixed);
         }
     }
-    let mut ids: Vec<i64> = changes
+    let ids: Vec<i64> = changes
         .iter()
         .filter(|c| matches!(c.kind, ChangeKind::Created | ChangeKind::Modified))
         .map(|c| c.item_id)
         .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut items = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Some(stored) = store.item_by_id(id).await?
-            && !stored.deleted
-        {
-            items.push((stored.id, stored.item));
-        }
-    }
+    let items: Vec<(i64, crate::item::Item)> = store
+        .items_by_ids(&ids)
+        .await?
+        .into_iter()
+        .filter(|s| !s.deleted)
+        .map(|s| (s.id, s.item))
+        .collect();
     let mut summary = audit_items(store, set, &items, batch_size).await?;
     summary.add(fixed_by_deletion);
     Ok(summary)

@@ -240,17 +240,44 @@ impl Store {
 
     /// Every issue of an item (open and fixed), highest score first.
     pub async fn item_issues(&self, item_id: i64) -> Result<Vec<StoredIssue>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, item_id, plugin, check_id, title, score, notes, remediation, status,
-                first_seen_ms, last_seen_ms, fixed_ms, regressions, plugin_version, plugin_generation,
-                justified_reason, justified_by, justified_ms, justified_until_ms, disabled, retired
-             FROM issues WHERE item_id = $1 ORDER BY score DESC, plugin, check_id, id",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ISSUE_COLUMNS} FROM issues WHERE item_id = $1
+                 ORDER BY score DESC, plugin, check_id, id"
+        )))
         .bind(item_id)
         .fetch_all(&self.pool)
         .await
         .map_err(q("listing an item's issues"))?;
         rows.iter().map(read_issue).collect()
+    }
+
+    /// Every issue of each of these items, as `item_issues` orders them, in one query per
+    /// chunk of ids; items without issues are absent from the map.
+    pub async fn issues_of_items(
+        &self,
+        item_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<StoredIssue>>, StoreError> {
+        let mut out: HashMap<i64, Vec<StoredIssue>> = HashMap::new();
+        for chunk in super::sorted_unique(item_ids).chunks(super::ID_CHUNK) {
+            let sql = format!(
+                "SELECT {ISSUE_COLUMNS} FROM issues WHERE item_id IN ({})
+                 ORDER BY score DESC, plugin, check_id, id",
+                super::placeholders(chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            let rows = query
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("listing items' issues"))?;
+            for row in &rows {
+                let issue = read_issue(row)?;
+                out.entry(issue.item_id).or_default().push(issue);
+            }
+        }
+        Ok(out)
     }
 
     /// Issues across items, highest score first.
@@ -464,6 +491,12 @@ async fn record_one(
     }
     Ok(out)
 }
+
+/// The columns `read_issue` reads, in its order.
+const ISSUE_COLUMNS: &str = "id, item_id, plugin, check_id, title, score, notes, remediation,
+    status, first_seen_ms, last_seen_ms, fixed_ms, regressions, plugin_version,
+    plugin_generation, justified_reason, justified_by, justified_ms, justified_until_ms,
+    disabled, retired";
 
 fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
     let score: i64 = r.try_get(5).map_err(q("reading an issue"))?;

@@ -724,6 +724,30 @@ impl Store {
             })
     }
 
+    /// Many items by store id (live or deleted), in id order; ids that do not exist are
+    /// skipped. One query per [`ID_CHUNK`] ids rather than one per item.
+    pub async fn items_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredItem>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in sorted_unique(ids).chunks(ID_CHUNK) {
+            let sql = format!(
+                "{ITEM_SELECT} AND i.id IN ({}) ORDER BY i.id",
+                placeholders(chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            let rows = query
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("looking items up by id"))?;
+            for row in &rows {
+                out.push(stored_item(row)?);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn item_by_id(&self, id: i64) -> Result<Option<StoredItem>, StoreError> {
         let sql = format!("{ITEM_SELECT} AND i.id = $1");
         let row = sqlx::query(AssertSqlSafe(sql))
@@ -818,6 +842,24 @@ const SWEEP_SELECT_BY_ID: &str =
      FROM sweeps WHERE id = $1";
 
 /// Items joined to their current revision; callers append `AND …` conditions.
+/// Ids bound per `IN (...)` query: well under SQLite's and PostgreSQL's parameter limits.
+const ID_CHUNK: usize = 500;
+
+fn sorted_unique(ids: &[i64]) -> Vec<i64> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// `$1, $2, …, $n`.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 const ITEM_SELECT: &str =
     "SELECT i.id, i.current_revision_id, i.deleted, i.last_changed_ms, r.document
      FROM items i JOIN revisions r ON r.id = i.current_revision_id
