@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use simian_tests::moto::{ACCOUNT, Moto, seed_estate};
-use simian_tests::pg::PgDatabase;
+use simian_tests::pg::on_postgres;
 use simian_tests::{Env, put, sg_items, sg_manifest, simian_bin, target_dir, wait_until, wasm};
 
 fn json(out: &Output) -> Value {
@@ -129,10 +129,10 @@ async fn template_round_trip_then_hot_swap_and_broken_replacement_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn template_round_trip_then_hot_swap_and_broken_replacement_on_postgres() {
-    if let Some(db) = PgDatabase::create("hot_swap").await {
-        round_trip_and_hot_swap(Some(&db.url)).await;
-        db.drop_database().await;
-    }
+    on_postgres("hot_swap", |url| async move {
+        round_trip_and_hot_swap(Some(&url)).await
+    })
+    .await;
 }
 
 async fn round_trip_and_hot_swap(storage: Option<&str>) {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 use simian_tests::http::Receiver;
-use simian_tests::moto::{ACCOUNT, Moto, free_port, seed_estate};
-use simian_tests::pg::PgDatabase;
+use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, free_port, seed_estate};
+use simian_tests::pg::on_postgres;
 use simian_tests::smtp::SmtpSink;
 use simian_tests::{Env, HostProcess, deploy_shipped, wait_until};
 
@@ -110,10 +110,11 @@ async fn one_message_per_account_per_sweep_and_the_outbox_survives_a_restart_on_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_message_per_account_per_sweep_and_the_outbox_survives_a_restart_on_postgres() {
-    if let Some(db) = PgDatabase::create("notify").await {
-        notifications(Some(&db.url)).await;
-        db.drop_database().await;
-    }
+    on_postgres(
+        "notify",
+        |url| async move { notifications(Some(&url)).await },
+    )
+    .await;
 }
 
 async fn notifications(storage: Option<&str>) {
@@ -129,16 +130,7 @@ async fn notifications(storage: Option<&str>) {
         .send()
         .await
         .expect("sg");
-    second
-        .authorize_security_group_ingress()
-        .group_id(rdp.group_id().expect("id"))
-        .ip_protocol("tcp")
-        .from_port(3389)
-        .to_port(3389)
-        .cidr_ip("0.0.0.0/0")
-        .send()
-        .await
-        .expect("ingress");
+    allow_tcp(&second, rdp.group_id().expect("id"), 3389, "0.0.0.0/0").await;
 
     let smtp = SmtpSink::start();
     // Nothing listens here yet: every webhook delivery fails until the receiver starts.
@@ -250,15 +242,7 @@ async fn notifications(storage: Option<&str>) {
         .group_id()
         .expect("id")
         .to_string();
-    ec2.authorize_security_group_ingress()
-        .group_id(&internal)
-        .ip_protocol("tcp")
-        .from_port(80)
-        .to_port(80)
-        .cidr_ip("0.0.0.0/0")
-        .send()
-        .await
-        .expect("ingress");
+    allow_tcp(&ec2, &internal, 80, "0.0.0.0/0").await;
     assert!(
         wait_until(Duration::from_secs(60), || smtp.messages().len() >= 3),
         "the change was not mailed:\n{}",

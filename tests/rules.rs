@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::process::Output;
 
 use serde_json::Value;
-use simian_tests::moto::{ACCOUNT, Moto, seed_estate};
-use simian_tests::pg::PgDatabase;
+use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, revoke_tcp, seed_estate};
+use simian_tests::pg::on_postgres;
 use simian_tests::{Env, deploy_shipped};
 
 const AUDITORS: &[&str] = &[
@@ -128,10 +128,10 @@ async fn the_shipped_rules_judge_the_demo_estate_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shipped_rules_judge_the_demo_estate_on_postgres() {
-    if let Some(db) = PgDatabase::create("rules").await {
-        judge_the_demo_estate(Some(&db.url)).await;
-        db.drop_database().await;
-    }
+    on_postgres("rules", |url| async move {
+        judge_the_demo_estate(Some(&url)).await
+    })
+    .await;
 }
 
 async fn judge_the_demo_estate(storage: Option<&str>) {
@@ -361,24 +361,8 @@ async fn judge_the_demo_estate(storage: Option<&str>) {
         .and_then(|a| a.rsplit('/').next())
         .expect("group id")
         .to_string();
-    ec2.revoke_security_group_ingress()
-        .group_id(&group)
-        .ip_protocol("tcp")
-        .from_port(22)
-        .to_port(22)
-        .cidr_ip("0.0.0.0/0")
-        .send()
-        .await
-        .expect("revoke");
-    ec2.authorize_security_group_ingress()
-        .group_id(&group)
-        .ip_protocol("tcp")
-        .from_port(80)
-        .to_port(80)
-        .cidr_ip("0.0.0.0/0")
-        .send()
-        .await
-        .expect("authorize");
+    revoke_tcp(&ec2, &group, 22, "0.0.0.0/0").await;
+    allow_tcp(&ec2, &group, 80, "0.0.0.0/0").await;
     run(&["sweep", "--format", "json"]);
     let issues = run(&["issues", "--status", "all", "--format", "json"]);
     let on_group: Vec<&Value> = issues["issues"]

@@ -7,7 +7,7 @@ use std::process::Output;
 
 use serde_json::Value;
 use simian_tests::Env;
-use simian_tests::moto::{ACCOUNT, Moto, seed_estate};
+use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, revoke_tcp, seed_estate};
 
 fn config() -> String {
     format!(
@@ -230,15 +230,13 @@ async fn durable_ephemeral_and_deleting_changes() {
         .expect("edit policy");
     let sgs = items(&env, &moto, "AWS::EC2::SecurityGroup");
     let internal = by_name(&sgs, "internal-web").clone();
-    ec2.authorize_security_group_ingress()
-        .group_id(internal["resourceId"].as_str().expect("id"))
-        .ip_protocol("tcp")
-        .from_port(8443)
-        .to_port(8443)
-        .cidr_ip("10.1.0.0/16")
-        .send()
-        .await
-        .expect("new rule");
+    allow_tcp(
+        &ec2,
+        internal["resourceId"].as_str().expect("id"),
+        8443,
+        "10.1.0.0/16",
+    )
+    .await;
     // Ephemeral only for the policy item: its attachment count moves (the user's attachments
     // are a durable change of the user).
     let policies = items(&env, &moto, "AWS::IAM::Policy");
@@ -464,15 +462,7 @@ async fn sweeps_feed_the_audit_pipeline_and_fixes_are_recorded() {
             .as_str()
             .expect("id")
             .to_string();
-    ec2.revoke_security_group_ingress()
-        .group_id(&group_id)
-        .ip_protocol("tcp")
-        .from_port(22)
-        .to_port(22)
-        .cidr_ip("0.0.0.0/0")
-        .send()
-        .await
-        .expect("revoke");
+    revoke_tcp(&ec2, &group_id, 22, "0.0.0.0/0").await;
     let report = sweep(&env, &moto);
     assert_eq!(report["audit"]["fixed"], 1, "{report}");
     let open = ok_json(&env.cli_env(&["issues", "--format", "json"], &moto.env()));

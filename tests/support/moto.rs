@@ -135,6 +135,32 @@ pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
 
 pub const ACCOUNT: &str = "123456789012";
 
+/// Let `cidr` reach TCP `port` of a group.
+pub async fn allow_tcp(ec2: &aws_sdk_ec2::Client, group_id: &str, port: i32, cidr: &str) {
+    ec2.authorize_security_group_ingress()
+        .group_id(group_id)
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .cidr_ip(cidr)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("allow tcp:{port} from {cidr} on {group_id}: {e}"));
+}
+
+/// Take back what `allow_tcp` gave.
+pub async fn revoke_tcp(ec2: &aws_sdk_ec2::Client, group_id: &str, port: i32, cidr: &str) {
+    ec2.revoke_security_group_ingress()
+        .group_id(group_id)
+        .ip_protocol("tcp")
+        .from_port(port)
+        .to_port(port)
+        .cidr_ip(cidr)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("revoke tcp:{port} from {cidr} on {group_id}: {e}"));
+}
+
 /// A small but realistic estate, partly risky: what the demo and the watcher tests sweep.
 pub async fn seed_estate(conf: &aws_config::SdkConfig) {
     let iam = aws_sdk_iam::Client::new(conf);
@@ -322,15 +348,7 @@ pub async fn seed_estate(conf: &aws_config::SdkConfig) {
         .send()
         .await
         .expect("sg");
-    ec2.authorize_security_group_ingress()
-        .group_id(open.group_id().expect("id"))
-        .ip_protocol("tcp")
-        .from_port(22)
-        .to_port(22)
-        .cidr_ip("0.0.0.0/0")
-        .send()
-        .await
-        .expect("ingress");
+    allow_tcp(&ec2, open.group_id().expect("id"), 22, "0.0.0.0/0").await;
     let internal = ec2
         .create_security_group()
         .group_name("internal-web")
@@ -338,13 +356,5 @@ pub async fn seed_estate(conf: &aws_config::SdkConfig) {
         .send()
         .await
         .expect("sg");
-    ec2.authorize_security_group_ingress()
-        .group_id(internal.group_id().expect("id"))
-        .ip_protocol("tcp")
-        .from_port(443)
-        .to_port(443)
-        .cidr_ip("10.0.0.0/8")
-        .send()
-        .await
-        .expect("ingress");
+    allow_tcp(&ec2, internal.group_id().expect("id"), 443, "10.0.0.0/8").await;
 }

@@ -2,6 +2,7 @@
 //! names (scripts/test.sh starts one). Without it the PostgreSQL variants skip locally and fail
 //! when `CI` is set: both backends are mandatory in CI.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::Connection;
@@ -78,5 +79,18 @@ impl PgDatabase {
         .await
         .expect("drop the test database");
         let _ = conn.close().await;
+    }
+}
+
+/// Run an end-to-end test body with the URL of a fresh database, dropped when the body passes;
+/// skipped (or failed, in CI) like [`PgDatabase::create`].
+pub async fn on_postgres<F, Fut>(test: &str, body: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    if let Some(db) = PgDatabase::create(test).await {
+        body(db.url.clone()).await;
+        db.drop_database().await;
     }
 }
