@@ -80,8 +80,10 @@ type Outcome = Result<Vec<types::Issue>, String>;
 
 /// Run one plugin over `items` in batches; returns one outcome per item and any whole-call
 /// failures. A trapped batch is retried item by item (each in a fresh instance) so one
-/// poisonous item does not cost its neighbours their results; a timed-out batch is not, since
-/// that would multiply the wait.
+/// poisonous item does not cost its neighbours their results. That retry is bounded: a
+/// timed-out batch is not split at all, the split stops at its first timeout, and the whole
+/// split may spend at most [`SPLIT_BUDGET_CALLS`] times the plugin's budget, so a plugin that
+/// traps just before its deadline cannot turn one batch into N+1 full-length calls.
 pub async fn run_auditor(
     plugin: &LoadedPlugin,
     items: &[types::Item],
@@ -101,21 +103,53 @@ pub async fn run_auditor(
                     outcomes.extend(batch.iter().map(|_| Err(failure.cause.to_string())));
                     continue;
                 }
-                for one in batch {
-                    match plugin
-                        .audit(std::slice::from_ref(one), source.clone())
-                        .await
-                    {
-                        Ok(mut r) => {
-                            outcomes.push(r.pop().unwrap_or_else(|| Err("no result".into())))
-                        }
-                        Err(f) => outcomes.push(Err(f.cause.to_string())),
-                    }
-                }
+                outcomes.extend(split_batch(plugin, batch, &failure.cause, source.clone()).await);
             }
         }
     }
     (outcomes, failures)
+}
+
+/// How many of the plugin's full budgets retrying one failed batch item by item may take.
+pub const SPLIT_BUDGET_CALLS: u32 = 2;
+
+async fn split_batch(
+    plugin: &LoadedPlugin,
+    batch: &[types::Item],
+    batch_cause: &FailureCause,
+    source: Arc<dyn ItemSource>,
+) -> Vec<Outcome> {
+    let deadline = std::time::Instant::now() + plugin.timeout * SPLIT_BUDGET_CALLS;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut stopped: Option<String> = None;
+    for one in batch {
+        if let Some(why) = &stopped {
+            outcomes.push(Err(why.clone()));
+            continue;
+        }
+        match plugin
+            .audit(std::slice::from_ref(one), source.clone())
+            .await
+        {
+            Ok(mut r) => outcomes.push(r.pop().unwrap_or_else(|| Err("no result".into()))),
+            Err(f) => {
+                if matches!(f.cause, FailureCause::Timeout { .. }) {
+                    stopped = Some(format!(
+                        "{batch_cause}; not retried item by item after a retry {}",
+                        f.cause
+                    ));
+                }
+                outcomes.push(Err(f.cause.to_string()));
+            }
+        }
+        if stopped.is_none() && std::time::Instant::now() >= deadline {
+            stopped = Some(format!(
+                "{batch_cause}; not retried item by item: the retry budget ({SPLIT_BUDGET_CALLS} x {} ms) is spent",
+                plugin.timeout.as_millis()
+            ));
+        }
+    }
+    outcomes
 }
 
 /// Audit items with every serving auditor whose resource types match.

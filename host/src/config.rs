@@ -217,8 +217,10 @@ struct RawPlugins {
     memory_mib: Option<u32>,
     max_memory_mib: Option<u32>,
     timeout_ms: Option<u64>,
+    max_timeout_ms: Option<u64>,
     max_instances: Option<u32>,
     batch_size: Option<usize>,
+    max_file_mib: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -230,6 +232,12 @@ pub struct PluginsConfig {
     pub max_memory_mib: u32,
     /// Default wall-clock budget of one call into a plugin.
     pub timeout_ms: u64,
+    /// Ceiling for any per-plugin budget: neither `[plugin.<id>.limits]` nor a manifest can
+    /// give a plugin more time than this.
+    pub max_timeout_ms: u64,
+    /// Largest plugin file (component or manifest) read from the plugins directory, checked
+    /// before anything is read or compiled.
+    pub max_file_bytes: u64,
     /// Live plugin instances at once, across all plugins.
     pub max_instances: u32,
     /// Items handed to an auditor per call.
@@ -262,6 +270,7 @@ impl Default for PluginOperatorConfig {
     fn default() -> Self {
         PluginOperatorConfig {
             enabled: true,
+            sha256: None,
             settings: toml::Table::new(),
             grants: GrantsConfig::default(),
             limits: LimitsConfig::default(),
@@ -325,6 +334,9 @@ pub enum SmtpTls {
 pub struct PluginOperatorConfig {
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// SHA-256 of the plugin's component file (hex): when set, any other file in the plugin's
+    /// directory is refused, so grants and settings stay with the code the operator vetted.
+    pub sha256: Option<String>,
     /// Values the plugin reads through the `settings` interface.
     #[serde(default)]
     pub settings: toml::Table,
@@ -378,6 +390,13 @@ pub struct HttpGrant {
 pub struct MailGrant {
     /// Addresses, or `@domain` for a whole domain.
     pub recipients: Vec<String>,
+}
+
+/// What a plugin actually runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EffectiveLimits {
+    pub memory_mib: u32,
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
@@ -470,11 +489,27 @@ impl Config {
                 format!("{max_memory_mib} exceeds the 4096 MiB a wasm32 memory can hold"),
             ));
         }
+        let max_timeout_ms = raw.plugins.max_timeout_ms.unwrap_or(60_000);
+        let timeout_ms = raw.plugins.timeout_ms.unwrap_or(10_000.min(max_timeout_ms));
+        if timeout_ms == 0 || timeout_ms > max_timeout_ms {
+            return Err(field(
+                "plugins.timeout_ms",
+                format!(
+                    "{timeout_ms} must be between 1 and plugins.max_timeout_ms ({max_timeout_ms})"
+                ),
+            ));
+        }
+        let max_file_mib = raw.plugins.max_file_mib.unwrap_or(64);
+        if max_file_mib == 0 {
+            return Err(field("plugins.max_file_mib", "must be at least 1".into()));
+        }
         let plugins = PluginsConfig {
             dir: resolve(raw.plugins.dir.unwrap_or_else(|| PathBuf::from("plugins"))),
             memory_mib,
             max_memory_mib,
-            timeout_ms: raw.plugins.timeout_ms.unwrap_or(10_000),
+            timeout_ms,
+            max_timeout_ms,
+            max_file_bytes: u64::from(max_file_mib) * 1024 * 1024,
             max_instances: raw.plugins.max_instances.unwrap_or(64).max(1),
             batch_size: raw.plugins.batch_size.unwrap_or(256).max(1),
         };
@@ -530,6 +565,38 @@ impl Config {
                             &format!("plugin.{id}.grants.http.private_networks[{j}]"),
                             format!("`{net}`: {e}"),
                         )
+                    })?;
+                }
+            }
+            if let Some(ms) = op.limits.timeout_ms
+                && (ms == 0 || ms > max_timeout_ms)
+            {
+                return Err(field(
+                    &format!("plugin.{id}.limits.timeout_ms"),
+                    format!("{ms} must be between 1 and plugins.max_timeout_ms ({max_timeout_ms})"),
+                ));
+            }
+            if let Some(pin) = &op.sha256
+                && (pin.len() != 64 || !pin.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                return Err(field(
+                    &format!("plugin.{id}.sha256"),
+                    format!(
+                        "`{pin}` is not a SHA-256 digest (64 hex digits); `simian plugin trust <dir>` writes it"
+                    ),
+                ));
+            }
+            if !crate::plugin::manifest::is_plugin_id(id) {
+                return Err(field(
+                    &format!("plugin.{id}"),
+                    "a plugin id is lowercase letters, digits and dashes, starting with a letter"
+                        .into(),
+                ));
+            }
+            if let Some(mail) = &op.grants.mail {
+                for (j, r) in mail.recipients.iter().enumerate() {
+                    crate::plugin::grants::check_recipient_pattern(r).map_err(|e| {
+                        field(&format!("plugin.{id}.grants.mail.recipients[{j}]"), e)
                     })?;
                 }
             }
@@ -600,6 +667,32 @@ impl Config {
 
     pub fn operator(&self, plugin_id: &str) -> PluginOperatorConfig {
         self.plugin.get(plugin_id).cloned().unwrap_or_default()
+    }
+
+    /// The limits one plugin runs under: the operator's (`[plugin.<id>.limits]`, else
+    /// `[plugins]`), lowered by the manifest's own request, never raised by it.
+    pub fn effective_limits(
+        &self,
+        plugin_id: &str,
+        requested: &crate::plugin::manifest::RequestedLimits,
+    ) -> EffectiveLimits {
+        let op = self
+            .plugin
+            .get(plugin_id)
+            .map(|p| p.limits)
+            .unwrap_or_default();
+        let memory_mib = op.memory_mib.unwrap_or(self.plugins.memory_mib);
+        let timeout_ms = op.timeout_ms.unwrap_or(self.plugins.timeout_ms);
+        EffectiveLimits {
+            memory_mib: requested
+                .memory_mib
+                .map_or(memory_mib, |m| m.clamp(1, memory_mib))
+                .min(self.plugins.max_memory_mib),
+            timeout_ms: requested
+                .timeout_ms
+                .map_or(timeout_ms, |t| t.clamp(1, timeout_ms))
+                .min(self.plugins.max_timeout_ms),
+        }
     }
 
     /// The Unix socket a running `simian run` answers on.
@@ -704,6 +797,49 @@ score = 3
         let e = Config::parse("[[overrides]]\nplugin = \"sg\"\n", None).expect_err("no effect");
         assert!(e.to_string().contains("overrides[0]"), "{e}");
         assert!(glob("*", "") && glob("12*34", "1299934") && !glob("12*34", "1235"));
+    }
+
+    #[test]
+    fn operator_limits_stay_under_the_ceilings_and_manifests_only_lower_them() {
+        let e = Config::parse("[plugin.x.limits]\ntimeout_ms = 3600000\n", None)
+            .expect_err("over the ceiling");
+        assert!(e.to_string().contains("plugin.x.limits.timeout_ms"), "{e}");
+        let e = Config::parse("[plugins]\ntimeout_ms = 70000\n", None).expect_err("over");
+        assert!(e.to_string().contains("plugins.timeout_ms"), "{e}");
+        let e = Config::parse("[plugin.x]\nsha256 = \"abc\"\n", None).expect_err("pin");
+        assert!(e.to_string().contains("plugin.x.sha256"), "{e}");
+        let e = Config::parse(
+            "[plugin.x.grants]\nmail = { recipients = [\"a%b@corp.example\"] }\n",
+            None,
+        )
+        .expect_err("routed address");
+        assert!(
+            e.to_string().contains("plugin.x.grants.mail.recipients[0]"),
+            "{e}"
+        );
+
+        let c = Config::parse(
+            "[plugins]\ntimeout_ms = 400\nmax_timeout_ms = 1000\n[plugin.y.limits]\ntimeout_ms = 900\nmemory_mib = 16\n",
+            None,
+        )
+        .expect("parses");
+        use crate::plugin::manifest::RequestedLimits;
+        let greedy = RequestedLimits {
+            memory_mib: Some(4096),
+            timeout_ms: Some(3_600_000),
+        };
+        let modest = RequestedLimits {
+            memory_mib: Some(8),
+            timeout_ms: Some(100),
+        };
+        let limits = |id: &str, r: &RequestedLimits| {
+            let l = c.effective_limits(id, r);
+            (l.memory_mib, l.timeout_ms)
+        };
+        assert_eq!(limits("x", &greedy), (64, 400));
+        assert_eq!(limits("x", &modest), (8, 100));
+        assert_eq!(limits("y", &greedy), (16, 900));
+        assert_eq!(limits("y", &RequestedLimits::default()), (16, 900));
     }
 
     #[test]

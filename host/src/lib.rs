@@ -13,4 +13,5 @@ pub mod plugin;
 pub mod resource_types;
 pub mod services;
 pub mod store;
+pub mod text;
 pub mod watch;

@@ -6,10 +6,11 @@
 //! open is never reported twice. It must never drop a queued batch: a batch leaves the outbox
 //! only by being delivered.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::Notify;
@@ -261,6 +262,9 @@ async fn deliver(
 }
 
 /// The delivery loop of `simian run`; stops when dropped.
+///
+/// Each notifier delivers on its own task, so a notifier that hangs until its budget runs out
+/// (or fails forever) delays only its own outbox, never another notifier's.
 pub struct Deliverer {
     pub wake: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
@@ -274,40 +278,94 @@ impl Drop for Deliverer {
 
 pub fn start(store: Store, set: Arc<PluginSet>, config: NotifyConfig) -> Deliverer {
     let wake = Arc::new(Notify::new());
-    let task = {
-        let wake = wake.clone();
-        tokio::spawn(async move {
-            let items: Arc<dyn ItemSource> = Arc::new(store.clone());
-            loop {
-                if let Err(e) = deliver_due(&store, &set, &config, items.clone()).await {
-                    tracing::error!("notification outbox: {e}");
-                }
-                let nap = match store.next_notification_due().await {
-                    Ok(Some(at)) => {
-                        Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0))
-                            .min(IDLE_CHECK)
+    let task =
+        {
+            let wake = wake.clone();
+            tokio::spawn(async move {
+                let items: Arc<dyn ItemSource> = Arc::new(store.clone());
+                let busy: Arc<std::sync::Mutex<HashSet<String>>> = Arc::default();
+                let mut workers = tokio::task::JoinSet::new();
+                loop {
+                    match store.notifiers_due(now_ms()).await {
+                        Ok(plugins) => {
+                            for plugin in plugins {
+                                let mut in_flight = busy.lock().unwrap_or_else(|p| p.into_inner());
+                                if !in_flight.insert(plugin.clone()) {
+                                    continue;
+                                }
+                                drop(in_flight);
+                                let (store, set, config, items, busy, wake) = (
+                                    store.clone(),
+                                    set.clone(),
+                                    config.clone(),
+                                    items.clone(),
+                                    busy.clone(),
+                                    wake.clone(),
+                                );
+                                workers.spawn(async move {
+                                if let Err(e) =
+                                    deliver_due_for(&store, &set, &config, items, &plugin).await
+                                {
+                                    tracing::error!(plugin = %plugin, "notification outbox: {e}");
+                                }
+                                busy.lock().unwrap_or_else(|p| p.into_inner()).remove(&plugin);
+                                wake.notify_one();
+                            });
+                            }
+                        }
+                        Err(e) => tracing::error!("notification outbox: {e}"),
                     }
-                    _ => IDLE_CHECK,
-                };
-                tokio::select! {
-                    _ = tokio::time::sleep(nap) => {}
-                    _ = wake.notified() => {}
+                    // Finished workers' results are not needed; reap them so the set stays small.
+                    while workers.try_join_next().is_some() {}
+                    let nap = match store.next_notification_due().await {
+                        // Something due now belongs to a busy notifier: its worker wakes us.
+                        Ok(Some(at)) if at <= now_ms() => IDLE_CHECK,
+                        Ok(Some(at)) => {
+                            Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0))
+                                .min(IDLE_CHECK)
+                        }
+                        _ => IDLE_CHECK,
+                    };
+                    tokio::select! {
+                        _ = tokio::time::sleep(nap) => {}
+                        _ = wake.notified() => {}
+                    }
                 }
-            }
-        })
-    };
+            })
+        };
     Deliverer { wake, task }
 }
 
-/// Deliver everything due now; failures are rescheduled with backoff.
+/// Deliver everything due now, every notifier on its own task; failures are rescheduled with
+/// backoff. Returns when all of them are done.
 pub async fn deliver_due(
     store: &Store,
     set: &PluginSet,
     config: &NotifyConfig,
     items: Arc<dyn ItemSource>,
 ) -> Result<(), StoreError> {
+    let plugins = store.notifiers_due(now_ms()).await?;
+    let runs = plugins
+        .iter()
+        .map(|plugin| deliver_due_for(store, set, config, items.clone(), plugin));
+    for result in join_all(runs).await {
+        result?;
+    }
+    Ok(())
+}
+
+/// Deliver one notifier's due entries, oldest first, until none is due.
+async fn deliver_due_for(
+    store: &Store,
+    set: &PluginSet,
+    config: &NotifyConfig,
+    items: Arc<dyn ItemSource>,
+    plugin: &str,
+) -> Result<(), StoreError> {
     loop {
-        let due = store.due_notifications(now_ms(), DELIVERY_BATCH).await?;
+        let due = store
+            .due_notifications_for(plugin, now_ms(), DELIVERY_BATCH)
+            .await?;
         if due.is_empty() {
             return Ok(());
         }
@@ -324,6 +382,9 @@ pub async fn deliver_due(
                     );
                 }
                 Err(error) => {
+                    // Stored and shown: already escaped by the plugin runtime, and cut to
+                    // origins here too, whoever wrote it.
+                    let error = crate::text::for_log(&error);
                     let wait = backoff(config, entry.attempts);
                     let retry_at = now_ms() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
                     store

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::Format;
-use super::output::table;
+use super::output::{clean, table};
 use crate::audit::{self, AuditReport};
 use crate::config::Config;
 use crate::control::{self, Request};
@@ -66,7 +66,7 @@ fn render(report: &AuditReport) -> String {
         } else {
             item.arn.clone()
         };
-        out.push_str(&format!("{label}  (score {})\n", item.score));
+        out.push_str(&format!("{}  (score {})\n", clean(&label), item.score));
         if item.issues.is_empty() && item.errors.is_empty() {
             out.push_str("  no issues\n");
         }
@@ -90,11 +90,15 @@ fn render(report: &AuditReport) -> String {
             ));
         }
         for e in &item.errors {
-            out.push_str(&format!("  ERROR {}: {}\n", e.plugin, e.error));
+            out.push_str(&format!("  ERROR {}: {}\n", e.plugin, clean(&e.error)));
         }
     }
     for p in &report.plugin_errors {
-        out.push_str(&format!("plugin error: {}: {}\n", p.plugin, p.error));
+        out.push_str(&format!(
+            "plugin error: {}: {}\n",
+            p.plugin,
+            clean(&p.error)
+        ));
     }
     out
 }

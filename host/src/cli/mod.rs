@@ -182,6 +182,13 @@ enum PluginCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Pin the component in DIR (a plugin directory named after its id): writes
+    /// `[plugin.<id>] sha256` into the configuration, so only that exact file is loaded.
+    Trust {
+        dir: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Validate a plugin file and print what it says about itself and what it needs.
     Check {
         file: PathBuf,
@@ -248,6 +255,9 @@ pub fn main() -> ExitCode {
             }) => plugin_cmd::new(&name, kind, dir, sdk),
             Command::Plugin(PluginCommand::Build { crate_dir, out }) => {
                 plugin_cmd::build(&crate_dir, out).await
+            }
+            Command::Plugin(PluginCommand::Trust { dir, config }) => {
+                plugin_cmd::trust(&dir, config.as_deref())
             }
             Command::Plugin(PluginCommand::Check { file, format }) => {
                 plugin_cmd::check(&file, format).await

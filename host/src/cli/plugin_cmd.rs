@@ -279,6 +279,7 @@ pub async fn check(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
                     dir: dir.to_path_buf(),
                     wasm_path: file.to_path_buf(),
                     wasm: bytes,
+                    wasm_sha256: String::new(),
                     content_hash: String::new(),
                     manifest: manifest.clone(),
                 };
@@ -292,7 +293,7 @@ pub async fn check(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
                     LoadRequest {
                         files,
                         operator: &operator,
-                        defaults: &config.plugins,
+                        limits: config.effective_limits(&manifest.id, &manifest.limits),
                         services,
                         counters: Arc::new(Counters::default()),
                         generation: 1,
@@ -422,4 +423,64 @@ fn render_check(r: &CheckReport) -> String {
         out.push_str(&format!("  problem: {p}\n"));
     }
     out
+}
+
+/// `simian plugin trust DIR`: pin the component now in DIR as the one the operator vetted, by
+/// writing `[plugin.<id>] sha256 = "…"` into the configuration file.
+pub fn trust(dir: &Path, config: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let config_path = match config {
+        Some(path) => path.to_path_buf(),
+        None => Config::discover(None)?.source.context(
+            "no configuration file to write the pin to: pass --config or set SIMIAN_CONFIG",
+        )?,
+    };
+    let current = Config::load(&config_path)?;
+    let root = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let files = PluginFiles::read(dir, root, current.plugins.max_file_bytes)?;
+    let id = files.manifest.id.clone();
+    let dir_name = dir
+        .canonicalize()
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
+    if dir_name.as_deref() != Some(id.as_str()) {
+        return Err(crate::plugin::LoadError::WrongDirectory {
+            dir: dir.to_path_buf(),
+            id: crate::text::escape_controls(&id).into_owned(),
+        }
+        .into());
+    }
+    let text = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("cannot read {}", config_path.display()))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .with_context(|| format!("cannot edit {}", config_path.display()))?;
+    let plugins = doc
+        .entry("plugin")
+        .or_insert_with(|| {
+            let mut t = toml_edit::Table::new();
+            t.set_implicit(true);
+            toml_edit::Item::Table(t)
+        })
+        .as_table_mut()
+        .with_context(|| format!("{}: `plugin` is not a table", config_path.display()))?;
+    let section = plugins
+        .entry(&id)
+        .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()))
+        .as_table_like_mut()
+        .with_context(|| format!("{}: `plugin.{id}` is not a table", config_path.display()))?;
+    section.insert("sha256", toml_edit::value(files.wasm_sha256.clone()));
+    let edited = doc.to_string();
+    // Never leave a file simian cannot read.
+    Config::parse(&edited, Some(&config_path))?;
+    place(&config_path, edited.as_bytes())?;
+    println!(
+        "pinned plugin `{id}` to {} (sha256 {}) in {}; simian refuses any other component for it",
+        files.wasm_path.display(),
+        files.wasm_sha256,
+        config_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use super::Format;
-use super::output::table;
+use super::output::{self, table};
 use crate::config::Config;
 use crate::store::{ItemFilter, Store, diff};
 use crate::watch::sweep::{self, Progress, ScopeReport, SweepOptions};
@@ -304,7 +304,7 @@ pub async fn history(
                         println!(
                             "  {} {}: {} -> {}",
                             c["op"].as_str().unwrap_or_default(),
-                            c["path"].as_str().unwrap_or_default(),
+                            output::clean(c["path"].as_str().unwrap_or_default()),
                             c.get("old").map_or("-".into(), |v| v.to_string()),
                             c.get("new").map_or("-".into(), |v| v.to_string())
                         );
@@ -506,8 +506,8 @@ pub async fn report(
             for item in &items {
                 println!(
                     "{}  {}  score {} (unjustified {})",
-                    item["resource_name"].as_str().unwrap_or_default(),
-                    item["arn"].as_str().unwrap_or_default(),
+                    output::clean(item["resource_name"].as_str().unwrap_or_default()),
+                    output::clean(item["arn"].as_str().unwrap_or_default()),
                     item["score"],
                     item["unjustified_score"]
                 );
@@ -516,14 +516,14 @@ pub async fn report(
                         "  [{}] {} {} ({}){}: {}",
                         i["id"],
                         i["score"],
-                        i["title"].as_str().unwrap_or_default(),
+                        output::clean(i["title"].as_str().unwrap_or_default()),
                         i["plugin"].as_str().unwrap_or_default(),
                         if i["justification"].is_null() {
                             ""
                         } else {
                             " JUSTIFIED"
                         },
-                        i["notes"].as_str().unwrap_or_default()
+                        output::clean(i["notes"].as_str().unwrap_or_default())
                     );
                 }
             }
@@ -541,7 +541,7 @@ pub async fn report(
                 }
             }
             for (t, names) in by_type {
-                println!("  {t}: {}", names.join(", "));
+                println!("  {t}: {}", output::clean(&names.join(", ")));
             }
         }
     }

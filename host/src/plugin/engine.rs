@@ -91,6 +91,7 @@ impl PluginEngine {
         let mut auditor_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut auditor_linker)
             .map_err(|e| anyhow::anyhow!("linking WASI: {e}"))?;
+        super::wasi_files::guard_open_at(&mut auditor_linker)?;
         v0_1_0::auditor::Auditor::add_to_linker::<HostState, HasSelf<HostState>>(
             &mut auditor_linker,
             |s| s,
@@ -99,6 +100,7 @@ impl PluginEngine {
         let mut notifier_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut notifier_linker)
             .map_err(|e| anyhow::anyhow!("linking WASI: {e}"))?;
+        super::wasi_files::guard_open_at(&mut notifier_linker)?;
         v0_1_0::notifier::Notifier::add_to_linker::<HostState, HasSelf<HostState>>(
             &mut notifier_linker,
             |s| s,

@@ -254,22 +254,102 @@ impl Grants {
         }
     }
 
-    pub fn check_recipient(&self, address: &str) -> Result<(), String> {
-        let address = address.trim().to_ascii_lowercase();
+    /// The plain, lowercased address if the plugin may mail it.
+    pub fn check_recipient(&self, address: &str) -> Result<String, String> {
         let Some(allowed) = &self.mail else {
             return Err("capability `mail` is not granted".into());
         };
-        let ok = allowed
-            .iter()
-            .any(|a| *a == address || (a.starts_with('@') && address.ends_with(a.as_str())));
+        // Only plain `local@domain`: `%` and `!` routing, source routes, quoting and comments
+        // would let an address that ends in a granted domain be relayed somewhere else.
+        let address = plain_address(address)?;
+        let ok = allowed.iter().any(|a| {
+            a == "*" || *a == address || (a.starts_with('@') && address.ends_with(a.as_str()))
+        });
         if ok {
-            Ok(())
+            Ok(address)
         } else {
             Err(format!(
                 "capability `mail` is not granted for recipient {address}"
             ))
         }
     }
+}
+
+/// `address` as a plain, lowercased `local@domain`, or why it is not one.
+pub fn plain_address(address: &str) -> Result<String, String> {
+    let address = address.trim().to_ascii_lowercase();
+    let shown = crate::text::escape_controls(crate::text::truncate(&address, 320)).into_owned();
+    let refuse = |why: &str| Err(format!("recipient `{shown}` {why}"));
+    let Some((local, domain)) = address.split_once('@') else {
+        return refuse("is not an address (local@domain)");
+    };
+    if address.len() > 254 || local.is_empty() || local.len() > 64 {
+        return refuse("is not an address (local@domain)");
+    }
+    let local_ok = local.split('.').all(|atom| {
+        !atom.is_empty()
+            && atom.bytes().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(
+                        b,
+                        b'+' | b'-'
+                            | b'_'
+                            | b'='
+                            | b'#'
+                            | b'$'
+                            | b'&'
+                            | b'*'
+                            | b'/'
+                            | b'^'
+                            | b'{'
+                            | b'}'
+                            | b'|'
+                            | b'~'
+                            | b'`'
+                            | b'\''
+                            | b'?'
+                    )
+            })
+    });
+    if !local_ok {
+        return refuse(
+            "has a local part with characters a relay may route on (only letters, digits and .+-_ and the like)",
+        );
+    }
+    if !is_domain(domain) {
+        return refuse("has no plain domain after its single `@`");
+    }
+    Ok(address)
+}
+
+fn is_domain(domain: &str) -> bool {
+    domain.len() <= 253
+        && domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// A recipient scope in a grant or manifest: `*`, `@domain` or a plain address.
+pub fn check_recipient_pattern(pattern: &str) -> Result<(), String> {
+    let p = pattern.trim().to_ascii_lowercase();
+    if p == "*" {
+        return Ok(());
+    }
+    if let Some(domain) = p.strip_prefix('@') {
+        return if is_domain(domain) {
+            Ok(())
+        } else {
+            Err(format!("`{pattern}` is not `*`, `@domain` or an address"))
+        };
+    }
+    plain_address(&p).map(|_| ())
 }
 
 /// Whether scope `wide` (an address, `@domain`, or `*` for anyone) includes `narrow`.
@@ -354,6 +434,59 @@ mod tests {
                 .list()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn recipients_must_be_plain_addresses_and_star_means_anyone() {
+        let requested = RequestedCapabilities {
+            mail: Some(MailGrant {
+                recipients: vec!["*".into()],
+            }),
+            ..Default::default()
+        };
+        let domain = GrantsConfig {
+            mail: Some(MailGrant {
+                recipients: vec!["@corp.example".into()],
+            }),
+            ..Default::default()
+        };
+        let g = Grants::effective(&requested, &domain);
+        assert_eq!(
+            g.check_recipient(" Sec@Corp.example "),
+            Ok("sec@corp.example".to_string())
+        );
+        for routed in [
+            "evil%attacker.example@corp.example",
+            "attacker.example!evil@corp.example",
+            "@attacker.example:evil@corp.example",
+            "\"evil@attacker.example\"@corp.example",
+            "evil@attacker.example@corp.example",
+            "evil(comment)@corp.example",
+            "evil@[127.0.0.1]",
+            "evil@corp.example\r\nRCPT TO:<x@y.example>",
+            "evil@corp.example ",
+        ] {
+            let r = g.check_recipient(routed);
+            // A trailing space is trimmed; everything else here is refused.
+            if routed.trim() == "evil@corp.example" {
+                assert!(r.is_ok(), "{routed}");
+            } else {
+                assert!(r.is_err(), "{routed} accepted");
+            }
+        }
+        let anyone = GrantsConfig {
+            mail: Some(MailGrant {
+                recipients: vec!["*".into()],
+            }),
+            ..Default::default()
+        };
+        let g = Grants::effective(&requested, &anyone);
+        assert!(g.check_recipient("someone@elsewhere.example").is_ok());
+        assert!(g.check_recipient("evil%x@elsewhere.example").is_err());
+        assert!(check_recipient_pattern("*").is_ok());
+        assert!(check_recipient_pattern("@corp.example").is_ok());
+        assert!(check_recipient_pattern("@corp").is_err());
+        assert!(check_recipient_pattern("a!b@corp.example").is_err());
     }
 
     #[test]

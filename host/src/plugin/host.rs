@@ -71,6 +71,45 @@ pub struct HostState {
     pub stderr: CapturedOutput,
     /// Epoch ticks left before the call is out of time.
     pub ticks_left: u64,
+    pub log_budget: LogBudget,
+}
+
+/// How much one call may write through the `log` interface; the rest is counted and summarised
+/// once when the call ends.
+#[derive(Debug)]
+pub struct LogBudget {
+    pub records_left: u32,
+    pub bytes_left: usize,
+    pub suppressed: u64,
+}
+
+/// Records and bytes one call may log.
+pub const LOG_RECORDS_PER_CALL: u32 = 256;
+pub const LOG_BYTES_PER_CALL: usize = 64 * 1024;
+/// Longest single log record; longer ones are cut.
+const LOG_RECORD_BYTES: usize = 8192;
+
+impl LogBudget {
+    fn new() -> LogBudget {
+        LogBudget {
+            records_left: LOG_RECORDS_PER_CALL,
+            bytes_left: LOG_BYTES_PER_CALL,
+            suppressed: 0,
+        }
+    }
+
+    /// Whether a record of `len` bytes may still be written.
+    fn take(&mut self, len: usize) -> bool {
+        if self.records_left == 0 || self.bytes_left < len {
+            self.suppressed += 1;
+            // Once over, stay over: a later short record must not slip between long ones.
+            self.records_left = 0;
+            return false;
+        }
+        self.records_left -= 1;
+        self.bytes_left -= len;
+        true
+    }
 }
 
 /// Raised from the epoch callback when a call runs out of time.
@@ -121,6 +160,7 @@ impl HostState {
             stdout,
             stderr,
             ticks_left: ticks,
+            log_budget: LogBudget::new(),
         }
     }
 
@@ -195,16 +235,12 @@ impl types::Host for HostState {}
 impl log::Host for HostState {
     async fn log(&mut self, level: log::Level, message: String) {
         let plugin = self.plugin.id.as_str();
-        // Cap a single record so a plugin cannot flood the log with one call.
-        let message: &str = if message.len() > 8192 {
-            let mut end = 8192;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            &message[..end]
-        } else {
-            &message
-        };
+        let message = crate::text::truncate(&message, LOG_RECORD_BYTES);
+        if !self.log_budget.take(message.len()) {
+            return;
+        }
+        // Escaped: a newline or escape sequence must not forge a host log line.
+        let message = crate::text::for_log(message);
         match level {
             log::Level::Trace => tracing::trace!(plugin, "{message}"),
             log::Level::Debug => tracing::debug!(plugin, "{message}"),
@@ -283,16 +319,11 @@ impl items::Host for HostState {
             .get_by_arn(&arn)
             .await
             .map_err(types::HostError::Failed)?;
-        match found {
-            Some(item) => {
-                self.plugin
-                    .grants
-                    .check_items(&item.resource_type)
-                    .map_err(types::HostError::Denied)?;
-                Ok(Some(item_to_wit(&item)))
-            }
-            None => Ok(None),
-        }
+        // An item of a type the plugin may not read answers exactly like an unknown ARN: a
+        // denial would reveal that the resource exists, and its type.
+        Ok(found
+            .filter(|item| self.plugin.grants.check_items(&item.resource_type).is_ok())
+            .map(|item| item_to_wit(&item)))
     }
 
     async fn get(
@@ -349,10 +380,11 @@ impl http::Host for HostState {
                 .timeout_ms
                 .map(|ms| Duration::from_millis(ms.into())),
         };
-        let url = req.url.clone();
         let result = egress::send(&plugin.grants, &plugin.services.http, req).await;
         if let Err(e) = &result {
-            tracing::info!(plugin = %plugin.id, %url, "http call refused or failed: {e}");
+            // The URL is the plugin's and may carry a secret (a webhook path): errors name the
+            // origin only.
+            tracing::info!(plugin = %plugin.id, "http call refused or failed: {}", crate::text::for_log(&e.to_string()));
         }
         result
             .map(|r| http::Response {
@@ -371,12 +403,12 @@ impl http::Host for HostState {
 impl mail::Host for HostState {
     async fn send(&mut self, message: mail::Message) -> Result<(), types::HostError> {
         self.require(Capability::Mail)?;
-        for to in &message.to {
-            self.plugin
-                .grants
-                .check_recipient(to)
-                .map_err(types::HostError::Denied)?;
-        }
+        let to = message
+            .to
+            .iter()
+            .map(|to| self.plugin.grants.check_recipient(to))
+            .collect::<Result<Vec<String>, String>>()
+            .map_err(types::HostError::Denied)?;
         let plugin = self.plugin.clone();
         let Some(relay) = &plugin.services.mail else {
             return Err(types::HostError::Failed(
@@ -386,7 +418,7 @@ impl mail::Host for HostState {
         relay
             .send(relay::OutgoingMail {
                 plugin_id: &plugin.id,
-                to: &message.to,
+                to: &to,
                 subject: &message.subject,
                 text: &message.text,
                 html: message.html.as_deref(),

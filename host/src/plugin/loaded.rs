@@ -5,13 +5,12 @@
 //! an epoch deadline plus an async timeout, captured output, and a failure named for its cause.
 //! It must never decide which plugins are live (that is `registry`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::{Store, UpdateDeadline};
 
@@ -19,10 +18,13 @@ use super::bindings::v0_1_0::{self, types};
 use super::engine::{CompileError, EPOCH_TICK, PluginEngine};
 use super::grants::{Capability, Grants};
 use super::host::{DeadlineExceeded, HostState, PluginContext};
-use super::manifest::{MANIFEST_FILE, Manifest, ManifestError, PluginKind};
-use crate::config::{PluginOperatorConfig, PluginsConfig};
+use super::manifest::{Manifest, PluginKind};
+pub use super::package::PluginFiles;
+use super::package::ReadError;
+use crate::config::{EffectiveLimits, PluginOperatorConfig};
 use crate::services::HostServices;
 use crate::services::items::ItemSource;
+use crate::text::{escape_controls, for_log};
 
 /// Beyond the epoch deadline, how long the async timeout waits before abandoning a call stuck
 /// in a host function.
@@ -31,15 +33,27 @@ const HOST_GRACE: Duration = Duration::from_millis(500);
 pub const MAX_ISSUES_PER_ITEM: usize = 10_000;
 pub const MAX_NOTES_BYTES: usize = 64 * 1024;
 pub const MAX_TITLE_BYTES: usize = 1024;
+pub const MAX_REMEDIATION_BYTES: usize = 16 * 1024;
+/// The most a `describe()` call may take, whatever the plugin's own budget: it runs at every
+/// load and reload, and only lists checks.
+pub const DESCRIBE_BUDGET: Duration = Duration::from_secs(2);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error(transparent)]
-    Manifest(#[from] ManifestError),
-    #[error("cannot read {path}: {source}")]
-    ReadWasm {
+    Read(#[from] ReadError),
+    #[error(
+        "plugin directory {dir} holds plugin `{id}`; a plugin's directory must be named after its id, since grants and settings are bound to that name"
+    )]
+    WrongDirectory { dir: PathBuf, id: String },
+    #[error(
+        "plugin `{plugin}`: {path} has SHA-256 {actual}, but [plugin.{plugin}] sha256 pins {pinned}; refused (run `simian plugin trust` after vetting the new file)"
+    )]
+    PinMismatch {
+        plugin: String,
         path: PathBuf,
-        source: std::io::Error,
+        actual: String,
+        pinned: String,
     },
     #[error("{path}: {source}")]
     Compile { path: PathBuf, source: CompileError },
@@ -94,6 +108,8 @@ pub enum FailureCause {
     MemoryLimit { limit_mib: u64, requested_mib: u64 },
     #[error("overflowed its stack (unbounded recursion)")]
     StackOverflow,
+    #[error("exited (status {code}) instead of returning")]
+    Exited { code: i32 },
     #[error("panicked: {message}")]
     Panic { message: String },
     #[error("trapped: {message}")]
@@ -192,44 +208,6 @@ impl From<types::PluginInfo> for PluginInfo {
     }
 }
 
-/// The files of a plugin directory, read once so what is validated is what runs.
-pub struct PluginFiles {
-    pub dir: PathBuf,
-    pub manifest: Manifest,
-    pub wasm_path: PathBuf,
-    pub wasm: Vec<u8>,
-    /// Hash of manifest and wasm together: a reload with the same hash is a no-op.
-    pub content_hash: String,
-}
-
-impl PluginFiles {
-    pub fn read(dir: &Path) -> Result<PluginFiles, LoadError> {
-        let manifest_path = dir.join(MANIFEST_FILE);
-        let manifest_text =
-            std::fs::read_to_string(&manifest_path).map_err(|source| ManifestError::Read {
-                path: manifest_path.clone(),
-                source,
-            })?;
-        let manifest = Manifest::parse(&manifest_text, &manifest_path)?;
-        let wasm_path = dir.join(manifest.wasm_file());
-        let wasm = std::fs::read(&wasm_path).map_err(|source| LoadError::ReadWasm {
-            path: wasm_path.clone(),
-            source,
-        })?;
-        let mut h = Sha256::new();
-        h.update(manifest_text.as_bytes());
-        h.update([0u8]);
-        h.update(&wasm);
-        Ok(PluginFiles {
-            dir: dir.to_path_buf(),
-            manifest,
-            wasm_path,
-            wasm,
-            content_hash: hex::encode(h.finalize()),
-        })
-    }
-}
-
 enum Pre {
     Auditor(v0_1_0::auditor::AuditorPre<HostState>),
     Notifier(v0_1_0::notifier::NotifierPre<HostState>),
@@ -259,8 +237,9 @@ pub struct LoadedPlugin {
 /// How the host wants one plugin loaded.
 pub struct LoadRequest<'a> {
     pub files: PluginFiles,
+    /// Grants and settings.
     pub operator: &'a PluginOperatorConfig,
-    pub defaults: &'a PluginsConfig,
+    pub limits: EffectiveLimits,
     pub services: Arc<HostServices>,
     pub counters: Arc<Counters>,
     pub generation: u64,
@@ -329,7 +308,7 @@ pub async fn load(
     let LoadRequest {
         files,
         operator,
-        defaults,
+        limits,
         services,
         counters,
         generation,
@@ -447,20 +426,8 @@ pub async fn load(
         }
     };
 
-    let memory_mib = operator
-        .limits
-        .memory_mib
-        .or(manifest
-            .limits
-            .memory_mib
-            .map(|m| m.min(defaults.max_memory_mib)))
-        .unwrap_or(defaults.memory_mib);
-    let timeout_ms = operator
-        .limits
-        .timeout_ms
-        .or(manifest.limits.timeout_ms)
-        .unwrap_or(defaults.timeout_ms)
-        .max(1);
+    let memory_mib = limits.memory_mib;
+    let timeout_ms = limits.timeout_ms.max(1);
     let settings = match toml_to_json(toml::Value::Table(operator.settings.clone())) {
         serde_json::Value::Object(map) => map,
         _ => serde_json::Map::new(),
@@ -515,7 +482,8 @@ pub async fn load(
         plugin: id.clone(),
         field,
         manifest,
-        described,
+        // What describe() said is the plugin's text.
+        described: escape_controls(crate::text::truncate(&described, 256)).into_owned(),
     };
     if info.id != m.id {
         return Err(mismatch("id", m.id.clone(), info.id));
@@ -587,9 +555,9 @@ impl LoadedPlugin {
             })
     }
 
-    /// A fresh store with this plugin's memory cap and time budget.
-    fn new_store(&self, items: Arc<dyn ItemSource>) -> Store<HostState> {
-        let ticks = (self.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+    /// A fresh store with this plugin's memory cap and the given time budget.
+    fn new_store(&self, items: Arc<dyn ItemSource>, budget: Duration) -> Store<HostState> {
+        let ticks = (budget.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
         let mut store = Store::new(
             &self.engine.engine,
             HostState::new(self.ctx.clone(), items, self.memory_bytes, ticks),
@@ -614,24 +582,24 @@ impl LoadedPlugin {
         &self,
         store: Store<HostState>,
         permit: tokio::sync::OwnedSemaphorePermit,
-        started: Instant,
-        work_items: u64,
+        call: CallStart,
         outcome: Result<wasmtime::Result<R>, tokio::time::error::Elapsed>,
     ) -> Result<R, PluginFailure> {
         let fail = |cause: FailureCause| PluginFailure {
             plugin: self.info.id.clone(),
             cause,
         };
-        let elapsed = started.elapsed();
+        let elapsed = call.started.elapsed();
         let state = store.data();
         let plugin = self.info.id.as_str();
         let (out, out_dropped) = state.stdout.take();
         let (err, err_dropped) = state.stderr.take();
+        // One record per line, each escaped: a plugin must not forge the host's log lines.
         for line in out.lines().filter(|l| !l.trim().is_empty()) {
-            tracing::info!(plugin, stream = "stdout", "{line}");
+            tracing::info!(plugin, stream = "stdout", "{}", for_log(line));
         }
         for line in err.lines().filter(|l| !l.trim().is_empty()) {
-            tracing::warn!(plugin, stream = "stderr", "{line}");
+            tracing::warn!(plugin, stream = "stderr", "{}", for_log(line));
         }
         if out_dropped + err_dropped > 0 {
             tracing::warn!(
@@ -640,9 +608,17 @@ impl LoadedPlugin {
                 "plugin output over the capture cap was dropped"
             );
         }
+        if state.log_budget.suppressed > 0 {
+            tracing::warn!(
+                plugin,
+                suppressed = state.log_budget.suppressed,
+                "suppressed {} log messages over the per-call budget",
+                state.log_budget.suppressed
+            );
+        }
         let c = &self.counters;
         c.calls.fetch_add(1, Ordering::Relaxed);
-        c.items.fetch_add(work_items, Ordering::Relaxed);
+        c.items.fetch_add(call.work_items, Ordering::Relaxed);
         c.total_time_us
             .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
         c.peak_memory_bytes
@@ -651,25 +627,26 @@ impl LoadedPlugin {
         drop(store);
         drop(permit);
 
+        let timeout = FailureCause::Timeout {
+            ms: call.budget.as_millis() as u64,
+        };
         let error = match outcome {
             Ok(Ok(value)) => return Ok(value),
             Err(_elapsed) => {
                 c.timeouts.fetch_add(1, Ordering::Relaxed);
-                return Err(fail(FailureCause::Timeout {
-                    ms: self.timeout.as_millis() as u64,
-                }));
+                return Err(fail(timeout));
             }
             Ok(Err(error)) => error,
         };
         let cause = if error.downcast_ref::<DeadlineExceeded>().is_some() {
             c.timeouts.fetch_add(1, Ordering::Relaxed);
-            FailureCause::Timeout {
-                ms: self.timeout.as_millis() as u64,
-            }
+            timeout
         } else {
             c.traps.fetch_add(1, Ordering::Relaxed);
             let trap = error.downcast_ref::<wasmtime::Trap>().copied();
-            if let Some(requested) = refused {
+            if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                FailureCause::Exited { code: exit.0 }
+            } else if let Some(requested) = refused {
                 FailureCause::MemoryLimit {
                     limit_mib: (self.memory_bytes / (1024 * 1024)) as u64,
                     requested_mib: (requested / (1024 * 1024)) as u64,
@@ -677,26 +654,29 @@ impl LoadedPlugin {
             } else if trap == Some(wasmtime::Trap::StackOverflow) || runaway_recursion(&error) {
                 FailureCause::StackOverflow
             } else if let Some(message) = panic_message(&err) {
-                FailureCause::Panic { message }
+                FailureCause::Panic {
+                    message: for_log(&message),
+                }
             } else if let Some(trap) = trap {
-                tracing::debug!(plugin, "trap: {error:?}");
+                tracing::debug!(plugin, "trap: {}", for_log(&format!("{error:?}")));
                 FailureCause::Trap {
                     message: trap.to_string(),
                 }
             } else {
                 FailureCause::Failed {
-                    message: format!("{error:#}"),
+                    message: for_log(&format!("{error:#}")),
                 }
             }
         };
         Err(fail(cause))
     }
 
+    /// `describe()` under [`DESCRIBE_BUDGET`] (or the plugin's own budget, if smaller).
     pub async fn describe(&self, items: Arc<dyn ItemSource>) -> Result<PluginInfo, PluginFailure> {
         let permit = self.permit().await?;
-        let started = Instant::now();
-        let mut store = self.new_store(items);
-        let outcome = tokio::time::timeout(self.timeout + HOST_GRACE, async {
+        let call = CallStart::new(self.timeout.min(DESCRIBE_BUDGET), 0);
+        let mut store = self.new_store(items, call.budget);
+        let outcome = tokio::time::timeout(call.budget + HOST_GRACE, async {
             match &self.pre {
                 Pre::Auditor(pre) => {
                     let i = pre.instantiate_async(&mut store).await?;
@@ -709,7 +689,7 @@ impl LoadedPlugin {
             }
         })
         .await;
-        self.finish(store, permit, started, 0, outcome)
+        self.finish(store, permit, call, outcome)
             .map(PluginInfo::from)
     }
 
@@ -721,9 +701,9 @@ impl LoadedPlugin {
         items: Arc<dyn ItemSource>,
     ) -> Result<Vec<Result<Vec<types::Issue>, String>>, PluginFailure> {
         let permit = self.permit().await?;
-        let started = Instant::now();
-        let mut store = self.new_store(items);
-        let outcome = tokio::time::timeout(self.timeout + HOST_GRACE, async {
+        let call = CallStart::new(self.timeout, batch.len() as u64);
+        let mut store = self.new_store(items, call.budget);
+        let outcome = tokio::time::timeout(call.budget + HOST_GRACE, async {
             match &self.pre {
                 Pre::Auditor(pre) => {
                     let i = pre.instantiate_async(&mut store).await?;
@@ -733,7 +713,7 @@ impl LoadedPlugin {
             }
         })
         .await;
-        let results = self.finish(store, permit, started, batch.len() as u64, outcome)?;
+        let results = self.finish(store, permit, call, outcome)?;
         if results.len() != batch.len() {
             return Err(PluginFailure {
                 plugin: self.info.id.clone(),
@@ -748,19 +728,21 @@ impl LoadedPlugin {
         }
         Ok(results
             .into_iter()
-            .map(|r| r.and_then(validate_issues))
+            .map(|r| r.map_err(|e| for_log(&e)).and_then(validate_issues))
             .collect())
     }
 
+    /// Hand a batch of changes to a notifier. The inner error is the notifier's own refusal,
+    /// escaped and with URLs cut to their origin, since it is shown and stored.
     pub async fn notify(
         &self,
         changes: &[types::Change],
         items: Arc<dyn ItemSource>,
     ) -> Result<Result<(), String>, PluginFailure> {
         let permit = self.permit().await?;
-        let started = Instant::now();
-        let mut store = self.new_store(items);
-        let outcome = tokio::time::timeout(self.timeout + HOST_GRACE, async {
+        let call = CallStart::new(self.timeout, changes.len() as u64);
+        let mut store = self.new_store(items, call.budget);
+        let outcome = tokio::time::timeout(call.budget + HOST_GRACE, async {
             match &self.pre {
                 Pre::Notifier(pre) => {
                     let i = pre.instantiate_async(&mut store).await?;
@@ -770,7 +752,25 @@ impl LoadedPlugin {
             }
         })
         .await;
-        self.finish(store, permit, started, changes.len() as u64, outcome)
+        self.finish(store, permit, call, outcome)
+            .map(|r| r.map_err(|e| for_log(&e)))
+    }
+}
+
+/// When a call started, its budget, and how many items it carried (for the counters).
+struct CallStart {
+    started: Instant,
+    budget: Duration,
+    work_items: u64,
+}
+
+impl CallStart {
+    fn new(budget: Duration, work_items: u64) -> CallStart {
+        CallStart {
+            started: Instant::now(),
+            budget,
+            work_items,
+        }
     }
 }
 
@@ -819,14 +819,23 @@ fn validate_issues(issues: Vec<types::Issue>) -> Result<Vec<types::Issue>, Strin
         if issue.notes.len() > MAX_NOTES_BYTES {
             return Err(format!(
                 "issue `{}` has {} bytes of notes; the limit is {MAX_NOTES_BYTES}",
-                issue.check_id,
+                escape_controls(crate::text::truncate(&issue.check_id, 64)),
                 issue.notes.len()
+            ));
+        }
+        if let Some(remediation) = &issue.remediation
+            && remediation.len() > MAX_REMEDIATION_BYTES
+        {
+            return Err(format!(
+                "issue `{}` has {} bytes of remediation; the limit is {MAX_REMEDIATION_BYTES}",
+                escape_controls(crate::text::truncate(&issue.check_id, 64)),
+                remediation.len()
             ));
         }
         if issue.title.len() > MAX_TITLE_BYTES || issue.check_id.len() > MAX_TITLE_BYTES {
             return Err(format!(
                 "issue `{}` has an over-long title or check id",
-                issue.check_id.chars().take(64).collect::<String>()
+                escape_controls(crate::text::truncate(&issue.check_id, 64))
             ));
         }
         if issue.check_id.is_empty() {

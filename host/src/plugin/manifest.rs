@@ -137,6 +137,13 @@ impl Manifest {
                     .map_err(|e| invalid(format!("field `capabilities.http.origins[{i}]`: {e}")))?;
             }
         }
+        if let Some(mail) = &manifest.capabilities.mail {
+            for (i, r) in mail.recipients.iter().enumerate() {
+                super::grants::check_recipient_pattern(r).map_err(|e| {
+                    invalid(format!("field `capabilities.mail.recipients[{i}]`: {e}"))
+                })?;
+            }
+        }
         Ok(manifest)
     }
 

@@ -11,8 +11,10 @@ pub mod host;
 pub mod loaded;
 pub mod manifest;
 pub mod output;
+pub mod package;
 pub mod registry;
 pub mod reload;
+pub mod wasi_files;
 
 pub use loaded::{FailureCause, LoadError, LoadedPlugin, PluginFailure, PluginInfo};
 pub use manifest::{Manifest, PluginKind};

@@ -1,6 +1,7 @@
 //! A plugin's stdout/stderr: captured in memory up to a cap (the rest is dropped, never an
 //! error the guest would panic on), then forwarded to `tracing` with the plugin id.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -9,44 +10,60 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
 #[derive(Clone)]
 pub struct CapturedOutput {
-    inner: Arc<Mutex<Buffer>>,
+    inner: Arc<Inner>,
 }
 
-struct Buffer {
-    data: Vec<u8>,
+struct Inner {
+    data: Mutex<Vec<u8>>,
     cap: usize,
-    dropped: u64,
+    /// Set once the cap is reached: from then on a write only counts its bytes, so a flood
+    /// past the cap costs next to nothing.
+    full: AtomicBool,
+    dropped: AtomicU64,
 }
 
 impl CapturedOutput {
     pub fn new(cap: usize) -> CapturedOutput {
         CapturedOutput {
-            inner: Arc::new(Mutex::new(Buffer {
-                data: Vec::new(),
+            inner: Arc::new(Inner {
+                data: Mutex::new(Vec::new()),
                 cap,
-                dropped: 0,
-            })),
+                full: AtomicBool::new(false),
+                dropped: AtomicU64::new(0),
+            }),
         }
     }
 
     fn push(&self, bytes: &[u8]) {
-        if let Ok(mut b) = self.inner.lock() {
-            let room = b.cap.saturating_sub(b.data.len());
+        let inner = &self.inner;
+        if inner.full.load(Ordering::Relaxed) {
+            inner
+                .dropped
+                .fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            return;
+        }
+        if let Ok(mut data) = inner.data.lock() {
+            let room = inner.cap.saturating_sub(data.len());
             let take = room.min(bytes.len());
-            b.data.extend_from_slice(&bytes[..take]);
-            b.dropped += (bytes.len() - take) as u64;
+            data.extend_from_slice(&bytes[..take]);
+            if take < bytes.len() || data.len() >= inner.cap {
+                inner.full.store(true, Ordering::Relaxed);
+            }
+            inner
+                .dropped
+                .fetch_add((bytes.len() - take) as u64, Ordering::Relaxed);
         }
     }
 
     /// What was written, and how many bytes past the cap were dropped.
     pub fn take(&self) -> (String, u64) {
-        match self.inner.lock() {
-            Ok(mut b) => {
-                let text = String::from_utf8_lossy(&b.data).into_owned();
-                let dropped = b.dropped;
-                b.data.clear();
-                b.dropped = 0;
-                (text, dropped)
+        let inner = &self.inner;
+        match inner.data.lock() {
+            Ok(mut data) => {
+                let text = String::from_utf8_lossy(&data).into_owned();
+                data.clear();
+                inner.full.store(false, Ordering::Relaxed);
+                (text, inner.dropped.swap(0, Ordering::Relaxed))
             }
             Err(_) => (String::new(), 0),
         }

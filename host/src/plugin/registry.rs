@@ -1,6 +1,7 @@
 //! The live plugin set: which version of which plugin serves right now.
 //!
-//! Owns loading plugin directories into it, swapping versions atomically (calls in flight keep
+//! Owns loading plugin directories into it (each named after its plugin's id: the operator's
+//! grants, settings and pin are bound to that name), swapping versions atomically (calls in flight keep
 //! the `Arc` of the version they started on), keeping the previous version when a replacement
 //! is refused, generations, per-directory status for `simian plugins`, and the "plugin set
 //! changed" event. It must never run audits itself.
@@ -15,6 +16,8 @@ use serde::Serialize;
 use tokio::sync::broadcast;
 
 use super::engine::PluginEngine;
+use futures::StreamExt;
+
 use super::loaded::{
     Counters, CountersSnapshot, LoadError, LoadRequest, LoadedPlugin, PluginFiles,
 };
@@ -67,6 +70,15 @@ pub struct PluginStatus {
     pub counters: Option<CountersSnapshot>,
 }
 
+/// Plugin directories loaded at once by a scan.
+const SCAN_CONCURRENCY: usize = 4;
+
+enum DirOnDisk {
+    Gone,
+    Refused(String),
+    Files(Box<PluginFiles>),
+}
+
 #[derive(Default)]
 struct DirState {
     /// The plugin id this directory serves, if any.
@@ -84,6 +96,9 @@ pub struct PluginSet {
     config: Arc<Config>,
     current: ArcSwap<PluginMap>,
     dirs: tokio::sync::Mutex<BTreeMap<PathBuf, DirState>>,
+    /// One lock per plugin directory, held for a whole `sync_dir`, so loads of the same
+    /// directory run in the order their events came (never an older version last).
+    dir_locks: Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>,
     counters: Mutex<HashMap<String, Arc<Counters>>>,
     generations: Mutex<HashMap<String, u64>>,
     set_generation: AtomicU64,
@@ -102,6 +117,7 @@ impl PluginSet {
             config,
             current: ArcSwap::from_pointee(PluginMap::new()),
             dirs: tokio::sync::Mutex::new(BTreeMap::new()),
+            dir_locks: Mutex::new(HashMap::new()),
             counters: Mutex::new(HashMap::new()),
             generations: Mutex::new(HashMap::new()),
             set_generation: AtomicU64::new(0),
@@ -135,13 +151,17 @@ impl PluginSet {
         self.events.subscribe()
     }
 
-    /// The directories under the plugins dir that hold a plugin (a `plugin.toml`).
+    /// The entries of the plugins dir that may hold a plugin: directories, and symlinks (which
+    /// are never followed, but shown as refused so the operator sees why).
     fn plugin_dirs(&self) -> Vec<PathBuf> {
         let mut dirs = Vec::new();
         if let Ok(entries) = std::fs::read_dir(self.plugins_dir()) {
             for entry in entries.flatten() {
                 let path = entry.path();
-                if path.is_dir() && !is_hidden(&path) {
+                let listed = entry
+                    .file_type()
+                    .is_ok_and(|t| t.is_dir() || t.is_symlink());
+                if listed && !is_hidden(&path) {
                     dirs.push(path);
                 }
             }
@@ -150,7 +170,8 @@ impl PluginSet {
         dirs
     }
 
-    /// Bring the whole set in line with the plugins directory.
+    /// Bring the whole set in line with the plugins directory. Directories load concurrently,
+    /// so one slow or hostile plugin does not hold up the others.
     pub async fn scan(&self) {
         let mut dirs: Vec<PathBuf> = self.plugin_dirs();
         let known: Vec<PathBuf> = self.dirs.lock().await.keys().cloned().collect();
@@ -159,78 +180,102 @@ impl PluginSet {
                 dirs.push(k);
             }
         }
-        for dir in dirs {
-            self.sync_dir(&dir).await;
-        }
+        futures::stream::iter(dirs)
+            .for_each_concurrent(SCAN_CONCURRENCY, |dir| async move {
+                self.sync_dir(&dir).await;
+            })
+            .await;
     }
 
     /// Load, replace or unload the plugin of one directory to match what is on disk.
+    ///
+    /// Files are read and the component compiled and described outside the registry lock, so
+    /// `simian plugins`, audits and other directories never wait on one plugin's load.
     pub async fn sync_dir(&self, dir: &Path) {
-        let mut dirs = self.dirs.lock().await;
-        let state = dirs.entry(dir.to_path_buf()).or_default();
-        if !dir.join(MANIFEST_FILE).exists() {
-            if let Some(id) = state.serving.take() {
-                self.unload(&id);
-            }
-            dirs.remove(dir);
-            return;
-        }
-        let files = match PluginFiles::read(dir) {
-            Ok(files) => files,
-            Err(e) => {
-                // A file still being written looks like this too; a later event retries.
-                state.last_error = Some(e.to_string());
-                state.attempted_hash = None;
-                tracing::warn!(dir = %dir.display(), "plugin not loaded: {e}");
+        let dir_lock = {
+            let mut locks = self.dir_locks.lock().unwrap_or_else(|p| p.into_inner());
+            locks.entry(dir.to_path_buf()).or_default().clone()
+        };
+        let _serial = dir_lock.lock().await;
+        let on_disk = self.read_dir_files(dir);
+        let (files, operator, limits, counters, generation, id) = {
+            let mut dirs = self.dirs.lock().await;
+            let files = match on_disk {
+                DirOnDisk::Gone => {
+                    if let Some(state) = dirs.remove(dir)
+                        && let Some(id) = state.serving
+                    {
+                        self.unload(&id);
+                    }
+                    return;
+                }
+                DirOnDisk::Refused(msg) => {
+                    let state = dirs.entry(dir.to_path_buf()).or_default();
+                    tracing::warn!(dir = %dir.display(), "plugin not loaded: {msg}");
+                    state.last_error = Some(msg);
+                    state.attempted_hash = None;
+                    return;
+                }
+                DirOnDisk::Files(files) => files,
+            };
+            let state = dirs.entry(dir.to_path_buf()).or_default();
+            if state.attempted_hash.as_deref() == Some(files.content_hash.as_str()) {
                 return;
             }
-        };
-        if state.attempted_hash.as_deref() == Some(files.content_hash.as_str()) {
-            return;
-        }
-        state.attempted_hash = Some(files.content_hash.clone());
-        state.manifest_id = Some(files.manifest.id.clone());
-        let id = files.manifest.id.clone();
+            state.attempted_hash = Some(files.content_hash.clone());
+            state.manifest_id = Some(files.manifest.id.clone());
+            let id = files.manifest.id.clone();
 
-        let operator = self.config.operator(&id);
-        if !operator.enabled {
-            state.disabled = true;
-            state.last_error = None;
-            if let Some(old) = state.serving.take() {
-                self.unload(&old);
+            // Grants and settings are the operator's, keyed by id: only the directory named
+            // after the id may claim them, so a directory cannot borrow another plugin's.
+            if dir.file_name().and_then(|n| n.to_str()) != Some(id.as_str()) {
+                let msg = LoadError::WrongDirectory {
+                    dir: dir.to_path_buf(),
+                    id: crate::text::escape_controls(&id).into_owned(),
+                }
+                .to_string();
+                tracing::warn!(dir = %dir.display(), "plugin refused: {msg}");
+                state.last_error = Some(msg);
+                return;
             }
-            tracing::info!(plugin = %id, "plugin disabled by the operator; not loaded");
-            return;
-        }
-        state.disabled = false;
-        // Another directory already serving this id wins; two sources for one id would make
-        // "which version serves" ambiguous.
-        let clash = dirs
-            .iter()
-            .find(|(d, s)| d.as_path() != dir && s.serving.as_deref() == Some(id.as_str()))
-            .map(|(d, _)| d.clone());
-        let Some(state) = dirs.get_mut(dir) else {
-            return;
+            let operator = self.config.operator(&id);
+            if !operator.enabled {
+                state.disabled = true;
+                state.last_error = None;
+                if let Some(old) = state.serving.take() {
+                    self.unload(&old);
+                }
+                tracing::info!(plugin = %id, "plugin disabled by the operator; not loaded");
+                return;
+            }
+            state.disabled = false;
+            if let Some(pinned) = &operator.sha256
+                && !pinned.eq_ignore_ascii_case(&files.wasm_sha256)
+            {
+                let msg = LoadError::PinMismatch {
+                    plugin: id.clone(),
+                    path: files.wasm_path.clone(),
+                    actual: files.wasm_sha256.clone(),
+                    pinned: pinned.clone(),
+                }
+                .to_string();
+                tracing::warn!(plugin = %id, "plugin refused: {msg}");
+                state.last_error = Some(msg);
+                return;
+            }
+            let limits = self.config.effective_limits(&id, &files.manifest.limits);
+            let counters = self.counters_for(&id);
+            let generation = self.peek_generation(&id) + 1;
+            (files, operator, limits, counters, generation, id)
         };
-        if let Some(other) = clash {
-            let msg = format!(
-                "plugin id `{id}` is already served from {}; not loading it again from {}",
-                other.display(),
-                dir.display()
-            );
-            tracing::warn!("{msg}");
-            state.last_error = Some(msg);
-            return;
-        }
 
-        let counters = self.counters_for(&id);
-        let generation = self.peek_generation(&id) + 1;
+        let content_hash = files.content_hash.clone();
         let result = super::loaded::load(
             &self.engine,
             LoadRequest {
-                files,
+                files: *files,
                 operator: &operator,
-                defaults: &self.config.plugins,
+                limits,
                 services: self.services.clone(),
                 counters,
                 generation,
@@ -238,15 +283,20 @@ impl PluginSet {
             },
         )
         .await;
+
+        let mut dirs = self.dirs.lock().await;
+        let Some(state) = dirs.get_mut(dir) else {
+            // The directory went away while loading.
+            return;
+        };
+        if state.attempted_hash.as_deref() != Some(content_hash.as_str()) {
+            // A newer version of the files arrived meanwhile; its own load decides.
+            return;
+        }
         match result {
             Ok(plugin) => {
                 state.last_error = None;
-                if let Some(old) = state.serving.replace(id.clone())
-                    && old != id
-                {
-                    // The directory now holds a different plugin id.
-                    self.unload(&old);
-                }
+                state.serving = Some(id);
                 self.install(plugin);
             }
             Err(e) => {
@@ -261,6 +311,27 @@ impl PluginSet {
                 }
                 state.last_error = Some(msg);
             }
+        }
+    }
+
+    /// What a plugin directory holds right now, read without the registry lock.
+    fn read_dir_files(&self, dir: &Path) -> DirOnDisk {
+        let Ok(meta) = std::fs::symlink_metadata(dir) else {
+            return DirOnDisk::Gone;
+        };
+        if meta.file_type().is_symlink() {
+            return DirOnDisk::Refused(format!(
+                "{} is a symlink; plugin directories must be real directories inside the plugins directory (symlinks are not followed)",
+                dir.display()
+            ));
+        }
+        if !meta.is_dir() || std::fs::symlink_metadata(dir.join(MANIFEST_FILE)).is_err() {
+            return DirOnDisk::Gone;
+        }
+        match PluginFiles::read(dir, self.plugins_dir(), self.config.plugins.max_file_bytes) {
+            Ok(files) => DirOnDisk::Files(Box::new(files)),
+            // A file still being written looks like this too; a later event retries.
+            Err(e) => DirOnDisk::Refused(e.to_string()),
         }
     }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use notify::EventKind;
 use notify::event::{AccessKind, AccessMode, ModifyKind};
-use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer_opt};
 
 use super::registry::PluginSet;
 
@@ -54,30 +54,34 @@ pub fn watch(set: Arc<PluginSet>) -> anyhow::Result<Reloader> {
     let root = std::fs::canonicalize(&root).unwrap_or(root);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<BTreeSet<PathBuf>>();
     let handler_root = root.clone();
-    let mut debouncer =
-        new_debouncer(
-            DEBOUNCE,
-            None,
-            move |result: DebounceEventResult| match result {
-                Ok(events) => {
-                    let dirs: BTreeSet<PathBuf> = events
-                        .iter()
-                        .filter(|e| relevant(&e.kind))
-                        .flat_map(|e| e.paths.iter())
-                        .filter_map(|p| plugin_dir_of(&handler_root, p))
-                        .collect();
-                    if !dirs.is_empty() {
-                        let _ = tx.send(dirs);
-                    }
+    // Symlinks are never followed: a `docs -> /usr` link must not cost thousands of inotify
+    // watches (plugin directories and files that are symlinks are refused anyway).
+    let watcher_config = notify::Config::default().with_follow_symlinks(false);
+    let mut debouncer = new_debouncer_opt::<_, notify::RecommendedWatcher, RecommendedCache>(
+        DEBOUNCE,
+        None,
+        move |result: DebounceEventResult| match result {
+            Ok(events) => {
+                let dirs: BTreeSet<PathBuf> = events
+                    .iter()
+                    .filter(|e| relevant(&e.kind))
+                    .flat_map(|e| e.paths.iter())
+                    .filter_map(|p| plugin_dir_of(&handler_root, p))
+                    .collect();
+                if !dirs.is_empty() {
+                    let _ = tx.send(dirs);
                 }
-                Err(errors) => {
-                    for e in errors {
-                        tracing::warn!("plugin watcher: {e}");
-                    }
+            }
+            Err(errors) => {
+                for e in errors {
+                    tracing::warn!("plugin watcher: {e}");
                 }
-            },
-        )
-        .map_err(|e| anyhow::anyhow!("cannot watch plugins dir: {e}"))?;
+            }
+        },
+        RecommendedCache::default(),
+        watcher_config,
+    )
+    .map_err(|e| anyhow::anyhow!("cannot watch plugins dir: {e}"))?;
     debouncer
         .watch(&root, notify::RecursiveMode::Recursive)
         .map_err(|e| anyhow::anyhow!("cannot watch {}: {e}", root.display()))?;
@@ -88,8 +92,11 @@ pub fn watch(set: Arc<PluginSet>) -> anyhow::Result<Reloader> {
             while let Ok(more) = rx.try_recv() {
                 dirs.extend(more);
             }
+            // Each directory on its own task: one plugin's slow load never delays another's.
+            // `sync_dir` serialises work on the same directory.
             for dir in dirs {
-                set.sync_dir(&dir).await;
+                let set = set.clone();
+                tokio::spawn(async move { set.sync_dir(&dir).await });
             }
         }
     });

@@ -72,6 +72,15 @@ pub fn restricted_range(ip: IpAddr) -> Option<&'static str> {
                 return restricted_range(IpAddr::V4(v4));
             }
             let seg = v6.segments();
+            // Addresses that carry an IPv4 address a translator or tunnel would deliver to
+            // are judged by that address.
+            if let Some(v4) = embedded_ipv4(&seg) {
+                return restricted_range(IpAddr::V4(v4));
+            }
+            if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2] == 1 {
+                // 64:ff9b:1::/48, local-use NAT64 (RFC 8215): a site's own translator.
+                return Some("private");
+            }
             if v6.is_loopback() {
                 Some("loopback")
             } else if v6.is_unspecified() {
@@ -87,6 +96,29 @@ pub fn restricted_range(ip: IpAddr) -> Option<&'static str> {
             }
         }
     }
+}
+
+/// The IPv4 address inside an IPv4-compatible (`::a.b.c.d`), SIIT (`::ffff:0:a.b.c.d`),
+/// NAT64 (`64:ff9b::/96`), 6to4 (`2002::/16`) or Teredo (`2001::/32`, the client) address.
+fn embedded_ipv4(seg: &[u16; 8]) -> Option<std::net::Ipv4Addr> {
+    let v4 = |hi: u16, lo: u16| std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    let zero = |range: std::ops::Range<usize>| seg[range].iter().all(|&s| s == 0);
+    if zero(0..6) && !(seg[6] == 0 && seg[7] <= 1) {
+        return Some(v4(seg[6], seg[7]));
+    }
+    if zero(0..4) && seg[4] == 0xffff && seg[5] == 0 {
+        return Some(v4(seg[6], seg[7]));
+    }
+    if seg[0] == 0x64 && seg[1] == 0xff9b && zero(2..6) {
+        return Some(v4(seg[6], seg[7]));
+    }
+    if seg[0] == 0x2002 {
+        return Some(v4(seg[1], seg[2]));
+    }
+    if seg[0] == 0x2001 && seg[1] == 0 {
+        return Some(v4(!seg[6], !seg[7]));
+    }
+    None
 }
 
 async fn resolve_checked(
@@ -152,8 +184,8 @@ pub async fn send(
             limits.max_request_bytes
         )));
     }
-    let mut url = url::Url::parse(&req.url)
-        .map_err(|e| HostError::Invalid(format!("url `{}`: {e}", req.url)))?;
+    // Errors name the origin at most: a URL's path and query may be a secret (a webhook).
+    let mut url = url::Url::parse(&req.url).map_err(|e| HostError::Invalid(format!("url: {e}")))?;
     for hop in 0..=limits.max_redirects {
         let origin = Origin::of_url(&url).map_err(HostError::Invalid)?;
         let scope = grants.check_origin(&origin).map_err(HostError::Denied)?;
@@ -178,7 +210,7 @@ pub async fn send(
         let mut resp = tokio::time::timeout(remaining, builder.send())
             .await
             .map_err(|_| HostError::Timeout)?
-            .map_err(|e| HostError::Failed(format!("{origin}: {e}")))?;
+            .map_err(|e| HostError::Failed(format!("{origin}: {}", without_url(e))))?;
         let status = resp.status();
         if status.is_redirection()
             && let Some(location) = resp.headers().get(reqwest::header::LOCATION)
@@ -194,7 +226,7 @@ pub async fn send(
                 .map_err(|_| HostError::Failed("redirect location is not text".into()))?;
             url = url
                 .join(location)
-                .map_err(|e| HostError::Failed(format!("redirect to `{location}`: {e}")))?;
+                .map_err(|e| HostError::Failed(format!("{origin}: bad redirect location: {e}")))?;
             if status == reqwest::StatusCode::SEE_OTHER
                 || ((status == reqwest::StatusCode::MOVED_PERMANENTLY
                     || status == reqwest::StatusCode::FOUND)
@@ -216,7 +248,9 @@ pub async fn send(
             let chunk = tokio::time::timeout(remaining, resp.chunk())
                 .await
                 .map_err(|_| HostError::Timeout)?
-                .map_err(|e| HostError::Failed(format!("{origin}: reading body: {e}")))?;
+                .map_err(|e| {
+                    HostError::Failed(format!("{origin}: reading body: {}", without_url(e)))
+                })?;
             let Some(chunk) = chunk else { break };
             if out.len() + chunk.len() > limits.max_response_bytes {
                 return Err(HostError::TooLarge(format!(
@@ -233,6 +267,11 @@ pub async fn send(
         });
     }
     Err(HostError::Failed("too many redirects".into()))
+}
+
+/// A client error's text without the URL it carries (reqwest prints the whole URL).
+fn without_url(e: reqwest::Error) -> String {
+    crate::text::redact_urls(&e.without_url().to_string()).into_owned()
 }
 
 #[cfg(test)]
@@ -254,6 +293,20 @@ mod tests {
         assert_eq!(r("fd00::1"), Some("private"));
         assert_eq!(r("fe80::1"), Some("link-local"));
         assert_eq!(r("93.184.216.34"), None);
+        // IPv6 forms that carry an IPv4 address are judged by it.
+        assert_eq!(r("::127.0.0.1"), Some("loopback"));
+        assert_eq!(r("::169.254.169.254"), Some("link-local"));
+        assert_eq!(r("::ffff:0:10.0.0.1"), Some("private"));
+        assert_eq!(r("64:ff9b::127.0.0.1"), Some("loopback"));
+        assert_eq!(r("64:ff9b::a9fe:a9fe"), Some("link-local"));
+        assert_eq!(r("64:ff9b::93.184.216.34"), None);
+        assert_eq!(r("64:ff9b:1::5"), Some("private"));
+        assert_eq!(r("2002:7f00:1::"), Some("loopback"));
+        assert_eq!(r("2002:a9fe:a9fe::1"), Some("link-local"));
+        assert_eq!(r("2002:c0a8:101::1"), Some("private"));
+        assert_eq!(r("2002:5db8:d822::1"), None);
+        // Teredo: the client address is stored inverted.
+        assert_eq!(r("2001:0:4136:e378:8000:63bf:80ff:fffe"), Some("loopback"));
         assert_eq!(r("2606:4700::1"), None);
     }
 }

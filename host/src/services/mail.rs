@@ -58,24 +58,28 @@ impl MailRelay {
         if mail.to.is_empty() {
             return Err(HostError::Invalid("no recipients".into()));
         }
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .subject(mail.subject);
+        // Headers are one line; bodies get one kind of line ending (a bare CR is what smuggling
+        // tricks and some relays trip on), which the transport writes as CRLF.
+        let subject: String = mail
+            .subject
+            .chars()
+            .map(|c| if c == '\r' || c == '\n' { ' ' } else { c })
+            .collect();
+        let mut builder = Message::builder().from(self.from.clone()).subject(subject);
         for to in mail.to {
             let mbox = to
                 .parse::<Mailbox>()
                 .map_err(|e| HostError::Invalid(format!("recipient `{to}`: {e}")))?;
             builder = builder.to(mbox);
         }
-        let _ = mail.plugin_id;
         let message = match mail.html {
             Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-                mail.text.to_string(),
-                html.to_string(),
+                normalise_line_endings(mail.text),
+                normalise_line_endings(html),
             )),
             None => builder
                 .header(ContentType::TEXT_PLAIN)
-                .body(mail.text.to_string()),
+                .body(normalise_line_endings(mail.text)),
         }
         .map_err(|e| HostError::Invalid(format!("message: {e}")))?;
         self.transport
@@ -83,5 +87,21 @@ impl MailRelay {
             .await
             .map(|_| ())
             .map_err(|e| HostError::Failed(format!("smtp: {e}")))
+    }
+}
+
+/// CRLF and bare CR become LF.
+pub fn normalise_line_endings(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bare_cr_is_normalised() {
+        assert_eq!(
+            super::normalise_line_endings("a\r\nb\rc\n.\r\nd"),
+            "a\nb\nc\n.\nd"
+        );
     }
 }

@@ -85,18 +85,42 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(q("listing due notifications"))?;
+        rows.iter().map(outbox_entry).collect()
+    }
+
+    /// One notifier's undelivered entries due by `now_ms`, oldest first.
+    pub async fn due_notifications_for(
+        &self,
+        plugin: &str,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, plugin, account_id, origin, payload, attempts FROM outbox
+             WHERE plugin = $1 AND delivered_ms IS NULL AND next_attempt_ms <= $2
+             ORDER BY id LIMIT $3",
+        )
+        .bind(plugin)
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("listing due notifications"))?;
+        rows.iter().map(outbox_entry).collect()
+    }
+
+    /// The notifiers that have entries due by `now_ms`.
+    pub async fn notifiers_due(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT plugin FROM outbox
+             WHERE delivered_ms IS NULL AND next_attempt_ms <= $1 ORDER BY plugin",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("listing due notifiers"))?;
         rows.iter()
-            .map(|r| {
-                let attempts: i64 = r.try_get(5).map_err(q("reading a notification"))?;
-                Ok(OutboxEntry {
-                    id: r.try_get(0).map_err(q("reading a notification"))?,
-                    plugin: r.try_get(1).map_err(q("reading a notification"))?,
-                    account_id: r.try_get(2).map_err(q("reading a notification"))?,
-                    origin: r.try_get(3).map_err(q("reading a notification"))?,
-                    payload: r.try_get(4).map_err(q("reading a notification"))?,
-                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                })
-            })
+            .map(|r| r.try_get("plugin").map_err(q("reading a notifier")))
             .collect()
     }
 
@@ -190,4 +214,18 @@ impl Store {
                 .map_err(q("reading the outbox summary"))?,
         })
     }
+}
+
+fn outbox_entry(r: &sqlx::any::AnyRow) -> Result<OutboxEntry, StoreError> {
+    let attempts: i64 = r.try_get("attempts").map_err(q("reading a notification"))?;
+    Ok(OutboxEntry {
+        id: r.try_get("id").map_err(q("reading a notification"))?,
+        plugin: r.try_get("plugin").map_err(q("reading a notification"))?,
+        account_id: r
+            .try_get("account_id")
+            .map_err(q("reading a notification"))?,
+        origin: r.try_get("origin").map_err(q("reading a notification"))?,
+        payload: r.try_get("payload").map_err(q("reading a notification"))?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+    })
 }
