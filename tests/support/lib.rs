@@ -7,7 +7,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub mod fault;
+pub mod hostile;
 pub mod http;
+pub mod logs;
 pub mod moto;
 pub mod pg;
 pub mod smtp;
@@ -63,6 +65,7 @@ pub const PLUGIN_PACKAGES: &[&str] = &[
     "simian-plugin-email-notifier",
     "simian-plugin-webhook-notifier",
     "simian-fixture-hostile",
+    "simian-fixture-hostile-notifier",
     "simian-fixture-undeclared-import",
 ];
 

@@ -22,6 +22,8 @@ pub struct Mail {
     pub text: String,
     /// The text/html part, empty if none.
     pub html: String,
+    /// Whether the raw message held a CR that was not part of a CRLF.
+    pub bare_cr: bool,
 }
 
 impl Drop for SmtpSink {
@@ -80,6 +82,7 @@ impl SmtpSink {
                     subject: v["subject"].as_str().unwrap_or_default().to_string(),
                     text: v["text"].as_str().unwrap_or_default().to_string(),
                     html: v["html"].as_str().unwrap_or_default().to_string(),
+                    bare_cr: v["bare_cr"].as_bool().unwrap_or(false),
                 }
             })
             .collect()

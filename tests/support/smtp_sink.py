@@ -23,6 +23,8 @@ class Sink:
             "subject": str(message.get("Subject", "")),
             "text": plain.get_content() if plain is not None else "",
             "html": html.get_content() if html is not None else "",
+            # A CR not followed by LF anywhere in the message as it came over the wire.
+            "bare_cr": b"\r" in envelope.content.replace(b"\r\n", b""),
         }
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
