@@ -62,7 +62,12 @@ async fn a_stuck_notifier_does_not_hold_up_the_others() {
     let store = store_of(&env).await;
     // The stuck notifier's batch is first in line.
     enqueue(&store, &["hostile-stuck", "hostile-good"]).await;
-    let deliverer = simian::notify::start(store.clone(), set.clone(), NotifyConfig::default());
+    let deliverer = simian::notify::start(
+        store.clone(),
+        set.clone(),
+        NotifyConfig::default(),
+        Arc::new(tokio::sync::Notify::new()),
+    );
     deliverer.wake.notify_one();
     let started = Instant::now();
     let mut good = store.outbox_stats("hostile-good").await.expect("stats");

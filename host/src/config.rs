@@ -223,7 +223,7 @@ struct RawPlugins {
     max_file_mib: Option<u32>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginsConfig {
     pub dir: PathBuf,
     /// Default memory cap per plugin instance.
@@ -294,7 +294,7 @@ pub struct NetworkConfig {
     pub account: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
     pub host: String,
@@ -329,7 +329,7 @@ pub enum SmtpTls {
 }
 
 /// What the operator says about one plugin.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginOperatorConfig {
     #[serde(default = "yes")]
@@ -348,7 +348,7 @@ pub struct PluginOperatorConfig {
 
 /// Capabilities the operator grants one plugin; the plugin gets the intersection of these and
 /// what its manifest asks for.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrantsConfig {
     #[serde(default)]
@@ -399,7 +399,7 @@ pub struct EffectiveLimits {
     pub timeout_ms: u64,
 }
 
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     pub memory_mib: Option<u32>,

@@ -23,7 +23,8 @@ use crate::store::Store;
 #[derive(Clone)]
 pub struct Context {
     pub set: Arc<PluginSet>,
-    pub batch_size: usize,
+    /// Why the configuration file's last edit is not in force, if it is not.
+    pub config_error: Arc<std::sync::Mutex<Option<String>>>,
     /// Outbox state per notifier.
     pub store: Option<Store>,
     /// Re-audit progress per auditor.
@@ -122,12 +123,18 @@ async fn handle(stream: UnixStream, context: Context) -> std::io::Result<()> {
 use tokio::io::AsyncReadExt;
 
 async fn answer(request: Request, context: &Context) -> serde_json::Value {
-    let (set, batch_size) = (&context.set, context.batch_size);
+    let set = &context.set;
+    let batch_size = set.config().plugins.batch_size;
     match request {
         Request::Plugins => serde_json::json!({
             "source": "running-host",
             "pid": std::process::id(),
             "set_generation": set.set_generation(),
+            "config_error": context
+                .config_error
+                .lock()
+                .map(|e| e.clone())
+                .unwrap_or_default(),
             "plugins": plugin_statuses(context).await,
         }),
         Request::Audit { items } => {

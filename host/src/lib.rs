@@ -11,6 +11,7 @@ pub mod notify;
 pub mod pipeline;
 pub mod plugin;
 pub mod resource_types;
+pub mod runtime;
 pub mod services;
 pub mod store;
 pub mod text;

@@ -276,8 +276,13 @@ impl Drop for Deliverer {
     }
 }
 
-pub fn start(store: Store, set: Arc<PluginSet>, config: NotifyConfig) -> Deliverer {
-    let wake = Arc::new(Notify::new());
+/// Start delivering; `wake` is what queuing code notifies.
+pub fn start(
+    store: Store,
+    set: Arc<PluginSet>,
+    config: NotifyConfig,
+    wake: Arc<Notify>,
+) -> Deliverer {
     let task =
         {
             let wake = wake.clone();

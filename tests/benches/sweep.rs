@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use simian::config::Config;
+use simian::runtime::sweep::{self, SweepOptions};
 use simian::store::Store;
-use simian::watch::sweep::{self, SweepOptions};
 use simian_tests::fault::{FaultProxy, replay};
 use simian_tests::moto::{ACCOUNT, Moto};
 

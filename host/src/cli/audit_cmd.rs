@@ -13,11 +13,11 @@ use crate::audit::{self, AuditReport};
 use crate::config::Config;
 use crate::control::{self, Request};
 use crate::item::Item;
-use crate::services::HostServices;
+use crate::runtime::{Runtime, StoreAccess};
 use crate::services::items::MemoryItems;
 
 pub async fn run(item: &str, config: Option<&Path>, format: Format) -> anyhow::Result<ExitCode> {
-    let config = Arc::new(Config::discover(config)?);
+    let config = Config::discover(config)?;
     let (text, source_name) = if item == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -37,14 +37,11 @@ pub async fn run(item: &str, config: Option<&Path>, format: Format) -> anyhow::R
         Some(answer) => serde_json::from_value(answer["report"].clone())
             .context("the running host's report is not readable")?,
         None => {
+            let batch = config.plugins.batch_size;
+            let runtime = Runtime::open(config, StoreAccess::None, Some(items.clone())).await?;
+            runtime.plugins.scan().await;
             let source = Arc::new(MemoryItems::new(items.clone()));
-            let services = Arc::new(
-                HostServices::from_config(&config, source.clone())
-                    .map_err(|e| anyhow::anyhow!("{e}"))?,
-            );
-            let set = crate::plugin::plugin_set(config.clone(), services)?;
-            set.scan().await;
-            audit::audit_items(&set, &items, source, config.plugins.batch_size).await
+            audit::audit_items(&runtime.plugins, &items, source, batch).await
         }
     };
     match format {

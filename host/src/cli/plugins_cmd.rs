@@ -2,40 +2,26 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use super::Format;
-use super::output::table;
+use super::output::{self, table};
 use crate::config::Config;
 use crate::control::{self, Request};
-use crate::services::HostServices;
-use crate::services::items::MemoryItems;
+use crate::runtime::{Runtime, StoreAccess};
 
 pub async fn run(config: Option<&Path>, format: Format) -> anyhow::Result<ExitCode> {
-    let config = Arc::new(Config::discover(config)?);
+    let config = Config::discover(config)?;
     let listing = match control::request(&config.control_socket(), &Request::Plugins).await? {
         Some(answer) => answer,
         None => {
-            let services = Arc::new(
-                HostServices::from_config(&config, Arc::new(MemoryItems::default()))
-                    .map_err(|e| anyhow::anyhow!("{e}"))?,
-            );
-            let set = crate::plugin::plugin_set(config.clone(), services)?;
-            set.scan().await;
             // The store, if there is one yet, knows the notifiers' outboxes.
-            let store = crate::store::Store::open_reader(&config.storage.url)
-                .await
-                .ok();
-            let context = control::Context {
-                set: set.clone(),
-                batch_size: config.plugins.batch_size,
-                store: store.clone(),
-                progress: Arc::new(crate::pipeline::Progress::default()),
-            };
-            let plugins = control::plugin_statuses(&context).await;
-            if let Some(store) = store {
+            let runtime = Runtime::open(config, StoreAccess::ReaderIfPresent, None).await?;
+            runtime.plugins.scan().await;
+            let plugins = control::plugin_statuses(&runtime.control_context()).await;
+            if let Some(store) = &runtime.store {
                 store.close().await;
             }
+            let set = &runtime.plugins;
             serde_json::json!({
                 "source": "local",
                 "set_generation": set.set_generation(),
@@ -129,5 +115,11 @@ fn render(listing: &serde_json::Value) -> String {
         if rows.len() == 1 { "" } else { "s" },
         s(&listing["source"])
     ));
+    if let Some(error) = listing["config_error"].as_str() {
+        out.push_str(&format!(
+            "configuration: the last edit is NOT in force, the previous one serves: {}\n",
+            output::clean(error)
+        ));
+    }
     out
 }

@@ -11,19 +11,12 @@ use serde_json::{Value, json};
 use super::Format;
 use super::output::{self, table};
 use crate::config::Config;
+use crate::runtime::sweep::{self, Progress, ScopeReport, SweepOptions};
+use crate::runtime::{Runtime, StoreAccess};
 use crate::store::{ItemFilter, Store, diff};
-use crate::watch::sweep::{self, Progress, ScopeReport, SweepOptions};
 
 /// Exit code of a sweep in which some listing failed.
 pub const PARTIAL_SWEEP: u8 = 4;
-
-/// For commands that sweep: opening as the writer also marks sweeps left running by a dead
-/// process as aborted.
-async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    Store::open(&config.storage.url)
-        .await
-        .with_context(|| format!("cannot open the store at {}", config.storage.url))
-}
 
 /// For commands that only read: never touches sweeps a running host has in flight.
 async fn open_reader(config: &Config) -> anyhow::Result<Store> {
@@ -68,7 +61,6 @@ pub async fn sweep(
             account.map(|a| format!(" {a}")).unwrap_or_default()
         );
     }
-    let store = open_store(&config).await?;
     let opts = SweepOptions {
         account,
         resource_types: types,
@@ -78,49 +70,25 @@ pub async fn sweep(
         .map(|a| a.regions.len().max(1))
         .max()
         .unwrap_or(1);
+    let total = scopes_per_account * accounts.len();
+    let judge = config.plugins.dir.is_dir();
+    let runtime = Runtime::open(config, StoreAccess::Writer, None).await?;
+    // Judge what changed with the auditors deployed in the plugins directory; notifications
+    // are queued, not sent: `simian run` delivers the outbox (now, or when it next starts).
+    if judge {
+        runtime.plugins.scan().await;
+        for (plugin, error) in runtime.plugins.rejections().await {
+            tracing::warn!(plugin = %plugin, "plugin not loaded: {error}");
+        }
+    }
     let report = if std::io::stderr().is_terminal() && format == Format::Table {
-        let p = TerminalProgress {
-            total: scopes_per_account * accounts.len(),
-        };
-        let r = sweep::run(&config, &store, &opts, &p).await;
+        let r = runtime.sweep(&opts, &TerminalProgress { total }).await;
         eprintln!();
         r
     } else {
-        sweep::run(&config, &store, &opts, &()).await
+        runtime.sweep(&opts, &()).await
     }?;
-    let mut report = report;
-    // Judge what changed with the auditors deployed in the plugins directory.
-    if config.plugins.dir.is_dir() {
-        let services = std::sync::Arc::new(
-            crate::services::HostServices::from_config(&config, std::sync::Arc::new(store.clone()))
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        );
-        let set = crate::plugin::plugin_set(std::sync::Arc::new(config.clone()), services)?;
-        set.scan().await;
-        for (plugin, error) in set.rejections().await {
-            tracing::warn!(plugin = %plugin, "plugin not loaded: {error}");
-        }
-        if !set.snapshot().is_empty() {
-            let audit = crate::pipeline::audit_changes(
-                &store,
-                &set,
-                &report.changes,
-                config.plugins.batch_size,
-            )
-            .await?;
-            // Queued, not sent: `simian run` delivers the outbox (now, or when it next starts).
-            let origin = format!("sweep:{}", report.sweep.id.0);
-            let notices = crate::notify::collect(&store, &report.changes, &audit).await?;
-            let queued = crate::notify::enqueue(&store, &set, &origin, &notices).await?;
-            if queued > 0 {
-                tracing::info!(
-                    batches = queued,
-                    "notifications queued for the host's delivery"
-                );
-            }
-            report.audit = Some(audit);
-        }
-    }
+    let store = runtime.store()?;
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
         Format::Table => {

@@ -22,18 +22,32 @@ pub use registry::{PluginSet, PluginSetEvent, PluginStatus};
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use crate::config::Config;
 use crate::services::HostServices;
 
-/// Build the engine and an empty plugin set for a configuration.
+/// Build the engine and an empty plugin set for a fixed configuration.
 pub fn plugin_set(
     config: Arc<Config>,
     services: Arc<HostServices>,
 ) -> anyhow::Result<Arc<PluginSet>> {
-    let engine = engine::PluginEngine::new(engine::EngineOptions {
-        max_instances: config.plugins.max_instances,
-        max_memory_bytes: config.plugins.max_memory_mib as usize * 1024 * 1024,
-        cache_dir: Some(config.compile_cache_dir()),
-    })?;
+    live_plugin_set(Arc::new(ArcSwap::new(config)), services)
+}
+
+/// Build the engine and an empty plugin set that follows a live configuration. The engine's
+/// own sizing (instances, largest memory, cache) is read once, here.
+pub fn live_plugin_set(
+    config: Arc<ArcSwap<Config>>,
+    services: Arc<HostServices>,
+) -> anyhow::Result<Arc<PluginSet>> {
+    let engine = {
+        let config = config.load();
+        engine::PluginEngine::new(engine::EngineOptions {
+            max_instances: config.plugins.max_instances,
+            max_memory_bytes: config.plugins.max_memory_mib as usize * 1024 * 1024,
+            cache_dir: Some(config.compile_cache_dir()),
+        })?
+    };
     Ok(Arc::new(PluginSet::new(Arc::new(engine), services, config)))
 }

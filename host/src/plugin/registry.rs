@@ -70,6 +70,15 @@ pub struct PluginStatus {
     pub counters: Option<CountersSnapshot>,
 }
 
+/// What a refused load does to the version already serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnRefusal {
+    /// A new file was refused: the version that passed keeps serving.
+    KeepServing,
+    /// The operator's terms changed and the plugin no longer passes them.
+    Unload,
+}
+
 /// Plugin directories loaded at once by a scan.
 const SCAN_CONCURRENCY: usize = 4;
 
@@ -93,7 +102,10 @@ struct DirState {
 pub struct PluginSet {
     pub engine: Arc<PluginEngine>,
     pub services: Arc<HostServices>,
-    config: Arc<Config>,
+    /// The live configuration, shared with whoever reloads it (the runtime).
+    config: Arc<ArcSwap<Config>>,
+    /// Fixed at start: the reloader watches this directory.
+    plugins_dir: PathBuf,
     current: ArcSwap<PluginMap>,
     dirs: tokio::sync::Mutex<BTreeMap<PathBuf, DirState>>,
     /// One lock per plugin directory, held for a whole `sync_dir`, so loads of the same
@@ -109,12 +121,14 @@ impl PluginSet {
     pub fn new(
         engine: Arc<PluginEngine>,
         services: Arc<HostServices>,
-        config: Arc<Config>,
+        config: Arc<ArcSwap<Config>>,
     ) -> PluginSet {
+        let plugins_dir = config.load().plugins.dir.clone();
         PluginSet {
             engine,
             services,
             config,
+            plugins_dir,
             current: ArcSwap::from_pointee(PluginMap::new()),
             dirs: tokio::sync::Mutex::new(BTreeMap::new()),
             dir_locks: Mutex::new(HashMap::new()),
@@ -125,13 +139,25 @@ impl PluginSet {
         }
     }
 
-    /// The configuration the set was built with (operator overrides, grants, limits).
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// The configuration in force now (operator overrides, grants, limits).
+    pub fn config(&self) -> Arc<Config> {
+        self.config.load_full()
     }
 
     pub fn plugins_dir(&self) -> &Path {
-        &self.config.plugins.dir
+        &self.plugins_dir
+    }
+
+    /// Load the plugin of `id`'s directory again even if its files did not change, because
+    /// the operator changed its grants, settings, limits or pin. Unlike a refused new file, a
+    /// refusal here unloads the version serving: it was admitted under terms that no longer
+    /// hold (a revoked grant must take effect).
+    pub async fn reload_plugin(&self, id: &str) {
+        let dir = self.plugins_dir.join(id);
+        if let Some(state) = self.dirs.lock().await.get_mut(&dir) {
+            state.attempted_hash = None;
+        }
+        self.sync(&dir, OnRefusal::Unload).await;
     }
 
     /// The serving plugins; hold the `Arc` for as long as a call should see one consistent set.
@@ -192,6 +218,10 @@ impl PluginSet {
     /// Files are read and the component compiled and described outside the registry lock, so
     /// `simian plugins`, audits and other directories never wait on one plugin's load.
     pub async fn sync_dir(&self, dir: &Path) {
+        self.sync(dir, OnRefusal::KeepServing).await;
+    }
+
+    async fn sync(&self, dir: &Path, on_refusal: OnRefusal) {
         let dir_lock = {
             let mut locks = self.dir_locks.lock().unwrap_or_else(|p| p.into_inner());
             locks.entry(dir.to_path_buf()).or_default().clone()
@@ -236,9 +266,15 @@ impl PluginSet {
                 .to_string();
                 tracing::warn!(dir = %dir.display(), "plugin refused: {msg}");
                 state.last_error = Some(msg);
+                if on_refusal == OnRefusal::Unload
+                    && let Some(old) = state.serving.take()
+                {
+                    self.unload(&old);
+                }
                 return;
             }
-            let operator = self.config.operator(&id);
+            let config = self.config.load_full();
+            let operator = config.operator(&id);
             if !operator.enabled {
                 state.disabled = true;
                 state.last_error = None;
@@ -261,9 +297,14 @@ impl PluginSet {
                 .to_string();
                 tracing::warn!(plugin = %id, "plugin refused: {msg}");
                 state.last_error = Some(msg);
+                if on_refusal == OnRefusal::Unload
+                    && let Some(old) = state.serving.take()
+                {
+                    self.unload(&old);
+                }
                 return;
             }
-            let limits = self.config.effective_limits(&id, &files.manifest.limits);
+            let limits = config.effective_limits(&id, &files.manifest.limits);
             let counters = self.counters_for(&id);
             let generation = self.peek_generation(&id) + 1;
             (files, operator, limits, counters, generation, id)
@@ -301,6 +342,12 @@ impl PluginSet {
             }
             Err(e) => {
                 let msg = e.to_string();
+                if on_refusal == OnRefusal::Unload
+                    && let Some(old) = state.serving.take()
+                {
+                    tracing::warn!(plugin = %id, "plugin refused under the new configuration; unloaded: {msg}");
+                    self.unload(&old);
+                }
                 match &state.serving {
                     Some(serving) => tracing::warn!(
                         plugin = %id,
@@ -328,7 +375,8 @@ impl PluginSet {
         if !meta.is_dir() || std::fs::symlink_metadata(dir.join(MANIFEST_FILE)).is_err() {
             return DirOnDisk::Gone;
         }
-        match PluginFiles::read(dir, self.plugins_dir(), self.config.plugins.max_file_bytes) {
+        let max_bytes = self.config.load().plugins.max_file_bytes;
+        match PluginFiles::read(dir, self.plugins_dir(), max_bytes) {
             Ok(files) => DirOnDisk::Files(Box::new(files)),
             // A file still being written looks like this too; a later event retries.
             Err(e) => DirOnDisk::Refused(e.to_string()),

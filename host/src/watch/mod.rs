@@ -2,16 +2,15 @@
 //! as items in the AWS Config envelope.
 //!
 //! Owns talking to AWS (sessions, pagination, retries, pacing) and shaping documents. It must
-//! never write the store: a listing is handed to `sweep`, which decides what is durable, and a
-//! listing that failed anywhere is reported as failed so nothing is mistaken for a deletion.
+//! never write the store, run plugins or notify: a listing is handed to the runtime's sweep,
+//! which decides what is durable, and a listing that failed anywhere is reported as failed so
+//! nothing is mistaken for a deletion.
 
 pub mod doc;
 pub mod ec2;
 pub mod iam;
 pub mod s3;
-pub mod schedule;
 pub mod session;
-pub mod sweep;
 
 use aws_smithy_types::error::display::DisplayErrorContext;
 

@@ -2,19 +2,21 @@
 //! the store, in its own transaction. Accounts and services run concurrently within a bound;
 //! one failing account, region or listing never stops the others, and a failed listing is
 //! recorded as failed (its items left as they were), never as deletions.
+//!
+//! The runtime's part of a sweep: the listings come from `watch`, which never writes the store;
+//! what to audit and notify afterwards is `Runtime::sweep`'s business.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::session::{AccountSession, hub_config};
-use super::{WatchError, ec2, iam, s3};
 use crate::config::{AccountConfig, Config};
 use crate::item::Item;
 use crate::store::{ItemFilter, Listing, Scope, ScopeSummary, Store, StoreError, SweepRecord};
+use crate::watch::session::{AccountSession, hub_config};
+use crate::watch::{WatchError, ec2, iam, s3};
 
 #[derive(Debug, Clone, Default)]
 pub struct SweepOptions {
@@ -409,13 +411,3 @@ pub async fn run(
         elapsed_ms: started.elapsed().as_millis(),
     })
 }
-
-/// A small pause helper for schedulers: time until `interval` has passed since `last`.
-pub fn due_in(last: Option<Instant>, interval: Duration) -> Duration {
-    match last {
-        None => Duration::ZERO,
-        Some(t) => interval.saturating_sub(t.elapsed()),
-    }
-}
-
-pub type SharedStore = Arc<Store>;

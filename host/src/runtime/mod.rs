@@ -1,0 +1,178 @@
+//! The runtime: the one owner of a live host.
+//!
+//! Owns the only live configuration (reloaded whole, in place), the store, the plugin set, the
+//! host services, re-audit progress and the notification waker, built by one bootstrap every
+//! command uses; and the sequences that tie them together: sweep → audit → notify, and what a
+//! change of the plugin set or the configuration sets off. It must never parse arguments or
+//! print: the CLI does that, and `watch`, `plugin`, `pipeline` and `notify` each do one step.
+
+pub mod config_watch;
+pub mod plugin_events;
+pub mod schedule;
+pub mod sweep;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use tokio::sync::Notify;
+
+use crate::config::Config;
+use crate::pipeline::Progress;
+use crate::plugin::PluginSet;
+use crate::services::HostServices;
+use crate::services::items::{ItemSource, MemoryItems};
+use crate::store::Store;
+use sweep::{SweepOptions, SweepReport};
+
+/// How a command uses the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreAccess {
+    /// Sweeps and records: opening also marks sweeps a dead process left running as aborted.
+    Writer,
+    /// Only reads; never touches what a running host has in flight.
+    Reader,
+    /// Reads if there is a store yet, else runs without one (`simian plugins` before any sweep).
+    ReaderIfPresent,
+    /// No store: plugins' `items` lookups are answered from the given items.
+    None,
+}
+
+pub struct Runtime {
+    config: Arc<ArcSwap<Config>>,
+    pub store: Option<Store>,
+    pub plugins: Arc<PluginSet>,
+    pub services: Arc<HostServices>,
+    pub progress: Arc<Progress>,
+    /// Wakes the notification deliverer (if one runs in this process).
+    pub notify_wake: Arc<Notify>,
+    /// Signalled after the configuration changed (the schedule looks again).
+    pub config_changed: Arc<Notify>,
+    /// Why the last edit of the configuration file was not applied, until one is.
+    config_error: Arc<Mutex<Option<String>>>,
+}
+
+impl Runtime {
+    /// The one bootstrap: configuration, directories, store, services and an empty plugin set
+    /// (call `plugins.scan()` to load what is deployed). With `StoreAccess::None`, `items`
+    /// answers plugins' lookups.
+    pub async fn open(
+        config: Config,
+        access: StoreAccess,
+        items: Option<Vec<crate::item::Item>>,
+    ) -> anyhow::Result<Runtime> {
+        if access == StoreAccess::Writer {
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+        }
+        let url = config.storage.url.clone();
+        let store = match access {
+            StoreAccess::Writer => Some(
+                Store::open(&url)
+                    .await
+                    .with_context(|| format!("cannot open the store at {url}"))?,
+            ),
+            StoreAccess::Reader => Some(
+                Store::open_reader(&url)
+                    .await
+                    .with_context(|| format!("cannot open the store at {url}"))?,
+            ),
+            StoreAccess::ReaderIfPresent => Store::open_reader(&url).await.ok(),
+            StoreAccess::None => None,
+        };
+        // Plugins' `items` lookups read the recorded configuration when there is a store.
+        let source: Arc<dyn ItemSource> = match (&store, access) {
+            (Some(store), StoreAccess::Writer | StoreAccess::Reader) => Arc::new(store.clone()),
+            _ => Arc::new(MemoryItems::new(items.unwrap_or_default())),
+        };
+        let services = Arc::new(
+            HostServices::from_config(&config, source).map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+        let config = Arc::new(ArcSwap::from_pointee(config));
+        let plugins = crate::plugin::live_plugin_set(config.clone(), services.clone())?;
+        Ok(Runtime {
+            config,
+            store,
+            plugins,
+            services,
+            progress: Arc::new(Progress::default()),
+            notify_wake: Arc::new(Notify::new()),
+            config_changed: Arc::new(Notify::new()),
+            config_error: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// `open` for a command given `--config` (or none): discovery as the CLI documents it.
+    pub async fn from_cli(config: Option<&Path>, access: StoreAccess) -> anyhow::Result<Runtime> {
+        Self::open(Config::discover(config)?, access, None).await
+    }
+
+    /// The configuration in force now.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.load_full()
+    }
+
+    /// The store; commands opened with `StoreAccess::None` have none.
+    pub fn store(&self) -> anyhow::Result<&Store> {
+        self.store
+            .as_ref()
+            .context("this command runs without a store")
+    }
+
+    /// Why the configuration file's last edit was refused, while the previous one serves.
+    pub fn config_error(&self) -> Option<String> {
+        self.config_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// One sweep, then its audit by the serving auditors, then its news queued for every
+    /// notifier (and the deliverer woken). `simian sweep` and the schedule both run this.
+    pub async fn sweep(
+        &self,
+        opts: &SweepOptions,
+        progress: &dyn sweep::Progress,
+    ) -> anyhow::Result<SweepReport> {
+        let store = self.store()?;
+        let config = self.config();
+        let mut report = sweep::run(&config, store, opts, progress).await?;
+        if self.plugins.snapshot().is_empty() {
+            return Ok(report);
+        }
+        let audit = crate::pipeline::audit_changes(
+            store,
+            &self.plugins,
+            &report.changes,
+            config.plugins.batch_size,
+        )
+        .await?;
+        let origin = format!("sweep:{}", report.sweep.id.0);
+        crate::notify::publish(
+            store,
+            &self.plugins,
+            &origin,
+            &report.changes,
+            &audit,
+            &self.notify_wake,
+        )
+        .await;
+        report.audit = Some(audit);
+        Ok(report)
+    }
+
+    /// The context the control socket answers from.
+    pub fn control_context(&self) -> crate::control::Context {
+        crate::control::Context {
+            set: self.plugins.clone(),
+            config_error: self.config_error.clone(),
+            store: self.store.clone(),
+            progress: self.progress.clone(),
+        }
+    }
+
+    fn set_config_error(&self, error: Option<String>) {
+        *self.config_error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+}
