@@ -11,8 +11,7 @@ use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 
 use crate::item::Item;
-use crate::plugin::bindings::v0_1_0::types;
-use crate::plugin::host::item_to_wit;
+use crate::plugin::contract::Issue;
 use crate::plugin::{FailureCause, LoadedPlugin, PluginKind, PluginSet};
 use crate::services::items::ItemSource;
 
@@ -76,7 +75,7 @@ impl AuditReport {
     }
 }
 
-type Outcome = Result<Vec<types::Issue>, String>;
+type Outcome = Result<Vec<Issue>, String>;
 
 /// Run one plugin over `items` in batches; returns one outcome per item and any whole-call
 /// failures. A trapped batch is retried item by item (each in a fresh instance) so one
@@ -86,7 +85,7 @@ type Outcome = Result<Vec<types::Issue>, String>;
 /// traps just before its deadline cannot turn one batch into N+1 full-length calls.
 pub async fn run_auditor(
     plugin: &LoadedPlugin,
-    items: &[types::Item],
+    items: &[&Item],
     batch_size: usize,
     source: Arc<dyn ItemSource>,
 ) -> (Vec<Outcome>, Vec<String>) {
@@ -115,7 +114,7 @@ pub const SPLIT_BUDGET_CALLS: u32 = 2;
 
 async fn split_batch(
     plugin: &LoadedPlugin,
-    batch: &[types::Item],
+    batch: &[&Item],
     batch_cause: &FailureCause,
     source: Arc<dyn ItemSource>,
 ) -> Vec<Outcome> {
@@ -165,11 +164,9 @@ pub async fn audit_items(
         .filter(|p| p.kind() == PluginKind::Auditor)
         .cloned()
         .collect();
-    let wit_items: Vec<types::Item> = items.iter().map(item_to_wit).collect();
 
     let runs = auditors.iter().map(|plugin| {
         let source = source.clone();
-        let wit_items = &wit_items;
         async move {
             let indices: Vec<usize> = items
                 .iter()
@@ -177,8 +174,7 @@ pub async fn audit_items(
                 .filter(|(_, i)| plugin.handles(&i.resource_type))
                 .map(|(n, _)| n)
                 .collect();
-            let selected: Vec<types::Item> =
-                indices.iter().map(|&n| wit_items[n].clone()).collect();
+            let selected: Vec<&Item> = indices.iter().map(|&n| &items[n]).collect();
             let (outcomes, failures) = run_auditor(plugin, &selected, batch_size, source).await;
             (plugin.clone(), indices, outcomes, failures)
         }

@@ -18,8 +18,7 @@ use tokio::sync::Notify;
 use crate::config::NotifyConfig;
 use crate::item::Item;
 use crate::pipeline::PipelineSummary;
-use crate::plugin::bindings::v0_1_0::types;
-use crate::plugin::host::item_to_wit;
+use crate::plugin::contract;
 use crate::plugin::{PluginKind, PluginSet};
 use crate::services::items::ItemSource;
 use crate::store::{Change, ChangeKind, OutboxEntry, Store, StoreError, Transition, now_ms};
@@ -206,18 +205,19 @@ pub fn backoff(config: &NotifyConfig, attempts: u32) -> Duration {
     )
 }
 
-fn to_wit(notice: &Notice) -> Result<types::Change, String> {
+/// A queued notice as the change a notifier is handed.
+fn to_change(notice: &Notice) -> Result<contract::Change, String> {
     let kind = match notice.kind.as_str() {
-        "created" => types::ChangeKind::Created,
-        "modified" => types::ChangeKind::Modified,
-        "deleted" => types::ChangeKind::Deleted,
+        "created" => contract::ChangeKind::Created,
+        "modified" => contract::ChangeKind::Modified,
+        "deleted" => contract::ChangeKind::Deleted,
         other => return Err(format!("unknown change kind `{other}`")),
     };
     let item = Item::from_envelope(&notice.item)
         .map_err(|(field, message)| format!("item field `{field}`: {message}"))?;
-    let issues = |list: &[NoticeIssue]| -> Vec<types::Issue> {
+    let issues = |list: &[NoticeIssue]| -> Vec<contract::Issue> {
         list.iter()
-            .map(|i| types::Issue {
+            .map(|i| contract::Issue {
                 check_id: i.check_id.clone(),
                 title: i.title.clone(),
                 score: i.score,
@@ -226,9 +226,9 @@ fn to_wit(notice: &Notice) -> Result<types::Change, String> {
             })
             .collect()
     };
-    Ok(types::Change {
+    Ok(contract::Change {
         kind,
-        item: item_to_wit(&item),
+        item,
         previous_configuration: notice.previous_configuration.clone(),
         new_issues: issues(&notice.new_issues),
         regressed_issues: issues(&notice.regressed_issues),
@@ -251,7 +251,7 @@ async fn deliver(
         .map_err(|e| format!("outbox entry {} is unreadable: {e}", entry.id))?;
     let changes = notices
         .iter()
-        .map(to_wit)
+        .map(to_change)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| format!("outbox entry {}: {e}", entry.id))?;
     match plugin.notify(&changes, items).await {

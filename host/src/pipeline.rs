@@ -11,8 +11,6 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 
 use crate::audit::run_auditor;
-use crate::plugin::bindings::v0_1_0::types;
-use crate::plugin::host::item_to_wit;
 use crate::plugin::{PluginKind, PluginSet};
 use crate::services::items::ItemSource;
 use crate::store::{
@@ -213,8 +211,8 @@ async fn audit_items_with(
         if selected.is_empty() {
             continue;
         }
-        let wit: Vec<types::Item> = selected.iter().map(|(_, i)| item_to_wit(i)).collect();
-        let (outcomes, failures) = run_auditor(plugin, &wit, batch_size, source.clone()).await;
+        let batch: Vec<&crate::item::Item> = selected.iter().map(|(_, i)| i).collect();
+        let (outcomes, failures) = run_auditor(plugin, &batch, batch_size, source.clone()).await;
         for f in failures {
             tracing::warn!(plugin = %plugin.info.id, "audit call failed: {f}");
         }

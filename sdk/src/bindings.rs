@@ -7,7 +7,7 @@
 
 wit_bindgen::generate!({
     world: "host",
-    path: "../wit/since_v0.1.0",
+    path: "wit/since_v0.1.0",
 });
 
 /// Imports shared by both plugin worlds, spelled once for the two `with:` maps below.
@@ -15,7 +15,7 @@ macro_rules! generate_plugin_world {
     ($world:literal, $macro_name:literal, $module:literal) => {
         wit_bindgen::generate!({
             world: $world,
-            path: "../wit/since_v0.1.0",
+            path: "wit/since_v0.1.0",
             with: {
                 "simian:plugin/types@0.1.0": crate::bindings::simian::plugin::types,
                 "simian:plugin/log@0.1.0": crate::bindings::simian::plugin::log,

@@ -10,7 +10,7 @@ pub(crate) mod glue {
 
     use crate::bindings::simian::plugin::types as wit;
     use crate::plugin::{run_audit, run_notify};
-    use crate::{Auditor, Error, Notifier, PluginInfo, convert};
+    use crate::{Auditor, CheckInfo, Error, Notifier, PluginInfo, PluginKind, convert};
 
     pub use crate::bindings::{auditor, notifier};
     pub use wit::PluginInfo as WitPluginInfo;
@@ -35,8 +35,25 @@ pub(crate) mod glue {
         }
     }
 
-    pub fn describe(info: PluginInfo) -> WitPluginInfo {
-        convert::info_to_wit(info)
+    /// What `describe()` answers: the kind and the checks. Id, version and resource types
+    /// are left empty: the host takes them from `plugin.toml`, their single source.
+    pub fn describe(kind: PluginKind, checks: Vec<CheckInfo>) -> WitPluginInfo {
+        convert::info_to_wit(PluginInfo {
+            id: String::new(),
+            version: String::new(),
+            kind,
+            description: String::new(),
+            resource_types: Vec::new(),
+            checks,
+        })
+    }
+
+    pub fn auditor_kind() -> PluginKind {
+        PluginKind::Auditor
+    }
+
+    pub fn notifier_kind() -> PluginKind {
+        PluginKind::Notifier
     }
 
     pub fn audit<A: Auditor>(
@@ -78,7 +95,10 @@ macro_rules! register_auditor {
 
             impl $crate::__private::auditor::Guest for __SimianAuditorExport {
                 fn describe() -> $crate::__private::WitPluginInfo {
-                    $crate::__private::describe(<$auditor as $crate::Auditor>::describe())
+                    $crate::__private::describe(
+                        $crate::__private::auditor_kind(),
+                        <$auditor as $crate::Auditor>::checks(),
+                    )
                 }
 
                 fn audit(
@@ -122,7 +142,10 @@ macro_rules! register_notifier {
 
             impl $crate::__private::notifier::Guest for __SimianNotifierExport {
                 fn describe() -> $crate::__private::WitPluginInfo {
-                    $crate::__private::describe(<$notifier as $crate::Notifier>::describe())
+                    $crate::__private::describe(
+                        $crate::__private::notifier_kind(),
+                        ::std::vec::Vec::new(),
+                    )
                 }
 
                 fn notify(

@@ -1,4 +1,5 @@
-//! What a plugin says about itself; the host checks it against `plugin.toml`.
+//! What a plugin says about itself. Id, version, kind and resource types are `plugin.toml`'s;
+//! the code contributes its checks.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PluginKind {
@@ -15,8 +16,25 @@ pub struct CheckInfo {
     pub description: String,
 }
 
-/// Must agree with the plugin's `plugin.toml` (id, version, kind, resource types), or the
-/// host refuses to load the plugin.
+impl CheckInfo {
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        score: u32,
+        description: impl Into<String>,
+    ) -> CheckInfo {
+        CheckInfo {
+            id: id.into(),
+            title: title.into(),
+            score,
+            description: description.into(),
+        }
+    }
+}
+
+/// A plugin's description as the contract carries it. Plugins built with this SDK leave id,
+/// version and resource types empty: the host reads them from `plugin.toml`. (A plugin written
+/// without the SDK may fill them in; the host then checks they agree with the manifest.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PluginInfo {
     pub id: String,
@@ -76,5 +94,33 @@ impl PluginInfo {
             description: description.into(),
         });
         self
+    }
+}
+
+/// An auditor's checks, built in one expression:
+/// `Checks::new().check("id", "Title", 10, "What it means.").into()`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checks(Vec<CheckInfo>);
+
+impl Checks {
+    pub fn new() -> Checks {
+        Checks::default()
+    }
+
+    pub fn check(
+        mut self,
+        id: impl Into<String>,
+        title: impl Into<String>,
+        score: u32,
+        description: impl Into<String>,
+    ) -> Checks {
+        self.0.push(CheckInfo::new(id, title, score, description));
+        self
+    }
+}
+
+impl From<Checks> for Vec<CheckInfo> {
+    fn from(checks: Checks) -> Vec<CheckInfo> {
+        checks.0
     }
 }

@@ -17,10 +17,8 @@
 //!         Ok(MissingOwner { score: settings::get_or("score", 1)? })
 //!     }
 //!
-//!     fn describe() -> PluginInfo {
-//!         PluginInfo::auditor("missing-owner", "0.1.0")
-//!             .resource_types(["AWS::S3::Bucket"])
-//!             .check("missing-owner-tag", "Missing owner tag", 1, "Buckets need an owner tag.")
+//!     fn checks() -> Vec<CheckInfo> {
+//!         vec![CheckInfo::new("missing-owner-tag", "Missing owner tag", 1, "Buckets need an owner tag.")]
 //!     }
 //!
 //!     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {
@@ -33,7 +31,8 @@
 //!     }
 //! }
 //!
-//! // Exports the type as the component's `auditor` world (a no-op natively).
+//! // Exports the type as the component's `auditor` world (a no-op natively). Its id, version
+//! // and resource types are stated once, in the crate's `plugin.toml`.
 //! register_auditor!(MissingOwner);
 //!
 //! // Natively, against a fake host:
@@ -83,7 +82,7 @@ pub mod testing;
 
 pub use change::{Change, ChangeKind};
 pub use error::{Error, HostError};
-pub use info::{CheckInfo, PluginInfo, PluginKind};
+pub use info::{CheckInfo, Checks, PluginInfo, PluginKind};
 pub use issue::Issue;
 pub use item::Item;
 pub use plugin::{Auditor, Notifier};
@@ -91,7 +90,7 @@ pub use plugin::{Auditor, Notifier};
 /// Everything a typical plugin uses: `use simian_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Auditor, Change, ChangeKind, Error, HostError, Issue, Item, Notifier, PluginInfo,
+        Auditor, Change, ChangeKind, CheckInfo, Checks, Error, HostError, Issue, Item, Notifier,
     };
     pub use crate::{accounts, http, items, log, mail, settings};
     pub use crate::{register_auditor, register_notifier};

@@ -1,17 +1,22 @@
 //! The traits a plugin implements, and the calling conventions shared by the wasm exports
 //! and the native test harness (so both behave the same).
 
-use crate::{Change, Error, Issue, Item, PluginInfo};
+use crate::{Change, CheckInfo, Error, Issue, Item};
 
 /// A plugin that judges items. Register it with [`register_auditor!`](crate::register_auditor).
+///
+/// Its id, version, kind and resource types are stated once, in `plugin.toml`: the host reads
+/// them from there.
 ///
 /// `new` runs once per plugin instance, on the first batch; the instance then serves every
 /// later batch, so expensive setup (reading settings, compiling patterns) belongs there.
 pub trait Auditor: Sized {
     fn new() -> Result<Self, Error>;
 
-    /// Must agree with `plugin.toml`.
-    fn describe() -> PluginInfo;
+    /// The checks it can raise, for listings and operator overrides.
+    fn checks() -> Vec<CheckInfo> {
+        Vec::new()
+    }
 
     /// The issues found on one item, or why it could not be audited.
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error>;
@@ -24,11 +29,10 @@ pub trait Auditor: Sized {
 
 /// A plugin that delivers news of changes. Register it with
 /// [`register_notifier!`](crate::register_notifier).
+///
+/// Its id, version and kind are stated once, in `plugin.toml`.
 pub trait Notifier: Sized {
     fn new() -> Result<Self, Error>;
-
-    /// Must agree with `plugin.toml`.
-    fn describe() -> PluginInfo;
 
     fn notify(&self, changes: &[Change]) -> Result<(), Error>;
 }

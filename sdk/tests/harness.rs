@@ -15,11 +15,10 @@ impl Auditor for Counter {
         Ok(Counter { limit })
     }
 
-    fn describe() -> PluginInfo {
-        PluginInfo::auditor("counter", "0.1.0")
-            .description("Flags groups with too many rules")
-            .resource_types(["AWS::EC2::SecurityGroup"])
+    fn checks() -> Vec<CheckInfo> {
+        Checks::new()
             .check("too-many", "Too many rules", 3, "More rules than `limit`.")
+            .into()
     }
 
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {
@@ -39,10 +38,6 @@ pub struct Mailer;
 impl Notifier for Mailer {
     fn new() -> Result<Self, Error> {
         Ok(Mailer)
-    }
-
-    fn describe() -> PluginInfo {
-        PluginInfo::notifier("mailer", "0.1.0")
     }
 
     fn notify(&self, changes: &[Change]) -> Result<(), Error> {
@@ -93,12 +88,13 @@ fn failed_start_fails_every_item() {
 }
 
 #[test]
-fn describe_builds_plugin_info() {
-    let info = Counter::describe();
-    assert_eq!(info.kind, simian_sdk::PluginKind::Auditor);
-    assert_eq!(info.resource_types, ["AWS::EC2::SecurityGroup"]);
-    assert_eq!(info.checks[0].id, "too-many");
-    assert_eq!(Mailer::describe().kind, simian_sdk::PluginKind::Notifier);
+fn checks_are_listed_in_order() {
+    let checks = Counter::checks();
+    assert_eq!(checks.len(), 1);
+    assert_eq!(
+        checks[0],
+        CheckInfo::new("too-many", "Too many rules", 3, "More rules than `limit`.")
+    );
 }
 
 #[test]

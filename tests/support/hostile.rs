@@ -50,7 +50,7 @@ mail = { recipients = ["sec@example.com"] }"#
             .to_string()
     });
     format!(
-        "[plugin.{id}.settings]\nid = \"{id}\"\n{settings}\n[plugin.{id}.grants]\n{grants}\n[plugin.{id}.limits]\n{limits}\n"
+        "[plugin.{id}.settings]\n{settings}\n[plugin.{id}.grants]\n{grants}\n[plugin.{id}.limits]\n{limits}\n"
     )
 }
 

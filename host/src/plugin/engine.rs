@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::v0_1_0;
 use super::host::HostState;
+use super::manifest::PluginKind;
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -92,20 +92,12 @@ impl PluginEngine {
         wasmtime_wasi::p2::add_to_linker_async(&mut auditor_linker)
             .map_err(|e| anyhow::anyhow!("linking WASI: {e}"))?;
         super::wasi_files::guard_open_at(&mut auditor_linker)?;
-        v0_1_0::auditor::Auditor::add_to_linker::<HostState, HasSelf<HostState>>(
-            &mut auditor_linker,
-            |s| s,
-        )
-        .map_err(|e| anyhow::anyhow!("linking auditor world: {e}"))?;
+        super::wit::add_to_linker(&mut auditor_linker, PluginKind::Auditor)?;
         let mut notifier_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut notifier_linker)
             .map_err(|e| anyhow::anyhow!("linking WASI: {e}"))?;
         super::wasi_files::guard_open_at(&mut notifier_linker)?;
-        v0_1_0::notifier::Notifier::add_to_linker::<HostState, HasSelf<HostState>>(
-            &mut notifier_linker,
-            |s| s,
-        )
-        .map_err(|e| anyhow::anyhow!("linking notifier world: {e}"))?;
+        super::wit::add_to_linker(&mut notifier_linker, PluginKind::Notifier)?;
 
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);

@@ -1,19 +1,19 @@
-//! The host side of the WIT imports: what a plugin's `log`, `settings`, `accounts`, `items`,
-//! `http` and `mail` calls do.
+//! The host side of the plugin imports, whatever the contract version: what a plugin's `log`,
+//! `settings`, `accounts`, `items`, `http` and `mail` calls do, in host types (`wit` maps each
+//! released contract's functions onto these).
 //!
-//! Every call re-checks the plugin's effective grant and answers a denial with a `host-error`
-//! value, never a trap. It must never hold state between calls beyond the one store it serves.
+//! Every call re-checks the plugin's effective grant and answers a denial with an error value,
+//! never a trap. It must never hold state between calls beyond the one store it serves.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::v0_1_0::{accounts, http, items, log, mail, settings, types};
+use super::contract::LogLevel;
 use super::grants::{Capability, Grants};
 use super::output::CapturedOutput;
-use crate::accounts::{Classification, Relation};
+use crate::accounts::Classification;
 use crate::item::Item;
 use crate::services::items::ItemSource;
 use crate::services::{HostError, HostServices, egress, mail as relay};
@@ -164,15 +164,182 @@ impl HostState {
         }
     }
 
-    fn require(&self, cap: Capability) -> Result<(), types::HostError> {
+    fn require(&self, cap: Capability) -> Result<(), HostError> {
         if self.plugin.grants.has(cap) {
             Ok(())
         } else {
-            Err(types::HostError::Denied(format!(
+            Err(HostError::Denied(format!(
                 "capability `{cap}` is not granted to plugin `{}`",
                 self.plugin.id
             )))
         }
+    }
+
+    /// `log`: one record, within the call's budget, escaped.
+    pub fn log_record(&mut self, level: LogLevel, message: &str) {
+        let plugin = self.plugin.id.as_str();
+        let message = crate::text::truncate(message, LOG_RECORD_BYTES);
+        if !self.log_budget.take(message.len()) {
+            return;
+        }
+        // Escaped: a newline or escape sequence must not forge a host log line.
+        let message = crate::text::for_log(message);
+        match level {
+            LogLevel::Trace => tracing::trace!(plugin, "{message}"),
+            LogLevel::Debug => tracing::debug!(plugin, "{message}"),
+            LogLevel::Info => tracing::info!(plugin, "{message}"),
+            LogLevel::Warn => tracing::warn!(plugin, "{message}"),
+            LogLevel::Error => tracing::error!(plugin, "{message}"),
+        }
+    }
+
+    /// `settings.get`: one setting as JSON text.
+    pub fn setting(&self, key: &str) -> Option<String> {
+        self.plugin.settings.get(key).map(|v| v.to_string())
+    }
+
+    /// `settings.all`: every setting as one JSON object.
+    pub fn all_settings(&self) -> String {
+        serde_json::Value::Object(self.plugin.settings.clone()).to_string()
+    }
+
+    pub fn classify_account(
+        &self,
+        own: &str,
+        account_id: &str,
+    ) -> Result<Classification, HostError> {
+        self.require(Capability::Accounts)?;
+        Ok(self
+            .plugin
+            .services
+            .accounts
+            .load()
+            .classify_account(own, account_id))
+    }
+
+    pub fn classify_arn(&self, own: &str, arn: &str) -> Result<Classification, HostError> {
+        self.require(Capability::Accounts)?;
+        self.plugin
+            .services
+            .accounts
+            .load()
+            .classify_arn(own, arn)
+            .map_err(HostError::Invalid)
+    }
+
+    pub fn classify_cidr(&self, own: &str, cidr: &str) -> Result<Classification, HostError> {
+        self.require(Capability::Accounts)?;
+        self.plugin
+            .services
+            .accounts
+            .load()
+            .classify_cidr(own, cidr)
+            .map_err(HostError::Invalid)
+    }
+
+    pub fn classify_canonical_id(
+        &self,
+        own: &str,
+        canonical_id: &str,
+    ) -> Result<Classification, HostError> {
+        self.require(Capability::Accounts)?;
+        Ok(self
+            .plugin
+            .services
+            .accounts
+            .load()
+            .classify_canonical_id(own, canonical_id))
+    }
+
+    /// `items.get-by-arn`. An item of a type the plugin may not read answers exactly like an
+    /// unknown ARN: a denial would reveal that the resource exists, and its type.
+    pub async fn item_by_arn(&mut self, arn: &str) -> Result<Option<Item>, HostError> {
+        self.require(Capability::Items)?;
+        let found = self
+            .items
+            .get_by_arn(arn)
+            .await
+            .map_err(HostError::Failed)?;
+        Ok(found.filter(|item| self.plugin.grants.check_items(&item.resource_type).is_ok()))
+    }
+
+    pub async fn item(
+        &mut self,
+        account_id: &str,
+        region: &str,
+        resource_type: &str,
+        resource_id: &str,
+    ) -> Result<Option<Item>, HostError> {
+        self.plugin
+            .grants
+            .check_items(resource_type)
+            .map_err(HostError::Denied)?;
+        self.items
+            .get(account_id, region, resource_type, resource_id)
+            .await
+            .map_err(HostError::Failed)
+    }
+
+    pub async fn items(
+        &mut self,
+        resource_type: &str,
+        account_id: Option<&str>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<Item>, HostError> {
+        self.plugin
+            .grants
+            .check_items(resource_type)
+            .map_err(HostError::Denied)?;
+        self.items
+            .list(resource_type, account_id, offset, limit)
+            .await
+            .map_err(HostError::Failed)
+    }
+
+    pub async fn http_send(
+        &mut self,
+        req: egress::HttpRequest,
+    ) -> Result<egress::HttpResponse, HostError> {
+        self.require(Capability::Http)?;
+        let plugin = self.plugin.clone();
+        let result = egress::send(&plugin.grants, &plugin.services.http, req).await;
+        if let Err(e) = &result {
+            // The URL is the plugin's and may carry a secret (a webhook path): errors name the
+            // origin only.
+            tracing::info!(plugin = %plugin.id, "http call refused or failed: {}", crate::text::for_log(&e.to_string()));
+        }
+        result
+    }
+
+    pub async fn mail_send(
+        &mut self,
+        to: &[String],
+        subject: &str,
+        text: &str,
+        html: Option<&str>,
+    ) -> Result<(), HostError> {
+        self.require(Capability::Mail)?;
+        let to = to
+            .iter()
+            .map(|to| self.plugin.grants.check_recipient(to))
+            .collect::<Result<Vec<String>, String>>()
+            .map_err(HostError::Denied)?;
+        let plugin = self.plugin.clone();
+        let Some(relay) = &plugin.services.mail else {
+            return Err(HostError::Failed(
+                "the host has no SMTP relay configured ([smtp] in simian.toml)".into(),
+            ));
+        };
+        relay
+            .send(relay::OutgoingMail {
+                plugin_id: &plugin.id,
+                to: &to,
+                subject,
+                text,
+                html,
+            })
+            .await
     }
 }
 
@@ -182,248 +349,5 @@ impl WasiView for HostState {
             ctx: &mut self.wasi,
             table: &mut self.table,
         }
-    }
-}
-
-fn wit_error(e: HostError) -> types::HostError {
-    match e {
-        HostError::Denied(m) => types::HostError::Denied(m),
-        HostError::Invalid(m) => types::HostError::Invalid(m),
-        HostError::Timeout => types::HostError::Timeout,
-        HostError::TooLarge(m) => types::HostError::TooLarge(m),
-        HostError::Failed(m) => types::HostError::Failed(m),
-    }
-}
-
-pub fn item_to_wit(item: &Item) -> types::Item {
-    types::Item {
-        resource_type: item.resource_type.clone(),
-        resource_id: item.resource_id.clone(),
-        resource_name: item.resource_name.clone(),
-        arn: item.arn.clone(),
-        account_id: item.account_id.clone(),
-        region: item.region.clone(),
-        capture_time: item.capture_time.clone(),
-        configuration: item.configuration.clone(),
-        supplementary_configuration: item.supplementary_configuration.clone(),
-        tags: item
-            .tags
-            .iter()
-            .map(|(k, v)| types::Tag {
-                key: k.clone(),
-                value: v.clone(),
-            })
-            .collect(),
-    }
-}
-
-fn classification(c: Classification) -> accounts::Classification {
-    accounts::Classification {
-        relation: match c.relation {
-            Relation::Same => accounts::Relation::Same,
-            Relation::Friendly => accounts::Relation::Friendly,
-            Relation::ThirdParty => accounts::Relation::ThirdParty,
-            Relation::Unknown => accounts::Relation::Unknown,
-        },
-        account_id: c.account_id,
-        name: c.name,
-    }
-}
-
-impl types::Host for HostState {}
-
-impl log::Host for HostState {
-    async fn log(&mut self, level: log::Level, message: String) {
-        let plugin = self.plugin.id.as_str();
-        let message = crate::text::truncate(&message, LOG_RECORD_BYTES);
-        if !self.log_budget.take(message.len()) {
-            return;
-        }
-        // Escaped: a newline or escape sequence must not forge a host log line.
-        let message = crate::text::for_log(message);
-        match level {
-            log::Level::Trace => tracing::trace!(plugin, "{message}"),
-            log::Level::Debug => tracing::debug!(plugin, "{message}"),
-            log::Level::Info => tracing::info!(plugin, "{message}"),
-            log::Level::Warn => tracing::warn!(plugin, "{message}"),
-            log::Level::Error => tracing::error!(plugin, "{message}"),
-        }
-    }
-}
-
-impl settings::Host for HostState {
-    async fn get(&mut self, key: String) -> Option<String> {
-        self.plugin.settings.get(&key).map(|v| v.to_string())
-    }
-
-    async fn all(&mut self) -> String {
-        serde_json::Value::Object(self.plugin.settings.clone()).to_string()
-    }
-}
-
-impl accounts::Host for HostState {
-    async fn classify_account(
-        &mut self,
-        own_account: String,
-        account_id: String,
-    ) -> Result<accounts::Classification, types::HostError> {
-        self.require(Capability::Accounts)?;
-        let book = self.plugin.services.accounts.load();
-        Ok(classification(
-            book.classify_account(&own_account, &account_id),
-        ))
-    }
-
-    async fn classify_arn(
-        &mut self,
-        own_account: String,
-        arn: String,
-    ) -> Result<accounts::Classification, types::HostError> {
-        self.require(Capability::Accounts)?;
-        let book = self.plugin.services.accounts.load();
-        book.classify_arn(&own_account, &arn)
-            .map(classification)
-            .map_err(types::HostError::Invalid)
-    }
-
-    async fn classify_cidr(
-        &mut self,
-        own_account: String,
-        cidr: String,
-    ) -> Result<accounts::Classification, types::HostError> {
-        self.require(Capability::Accounts)?;
-        let book = self.plugin.services.accounts.load();
-        book.classify_cidr(&own_account, &cidr)
-            .map(classification)
-            .map_err(types::HostError::Invalid)
-    }
-
-    async fn classify_canonical_id(
-        &mut self,
-        own_account: String,
-        canonical_id: String,
-    ) -> Result<accounts::Classification, types::HostError> {
-        self.require(Capability::Accounts)?;
-        let book = self.plugin.services.accounts.load();
-        Ok(classification(
-            book.classify_canonical_id(&own_account, &canonical_id),
-        ))
-    }
-}
-
-impl items::Host for HostState {
-    async fn get_by_arn(&mut self, arn: String) -> Result<Option<types::Item>, types::HostError> {
-        self.require(Capability::Items)?;
-        let found = self
-            .items
-            .get_by_arn(&arn)
-            .await
-            .map_err(types::HostError::Failed)?;
-        // An item of a type the plugin may not read answers exactly like an unknown ARN: a
-        // denial would reveal that the resource exists, and its type.
-        Ok(found
-            .filter(|item| self.plugin.grants.check_items(&item.resource_type).is_ok())
-            .map(|item| item_to_wit(&item)))
-    }
-
-    async fn get(
-        &mut self,
-        account_id: String,
-        region: String,
-        resource_type: String,
-        resource_id: String,
-    ) -> Result<Option<types::Item>, types::HostError> {
-        self.plugin
-            .grants
-            .check_items(&resource_type)
-            .map_err(types::HostError::Denied)?;
-        self.items
-            .get(&account_id, &region, &resource_type, &resource_id)
-            .await
-            .map(|o| o.as_ref().map(item_to_wit))
-            .map_err(types::HostError::Failed)
-    }
-
-    async fn list(
-        &mut self,
-        resource_type: String,
-        account_id: Option<String>,
-        offset: u32,
-        limit: u32,
-    ) -> Result<Vec<types::Item>, types::HostError> {
-        self.plugin
-            .grants
-            .check_items(&resource_type)
-            .map_err(types::HostError::Denied)?;
-        self.items
-            .list(&resource_type, account_id.as_deref(), offset, limit)
-            .await
-            .map(|list| list.iter().map(item_to_wit).collect())
-            .map_err(types::HostError::Failed)
-    }
-}
-
-impl http::Host for HostState {
-    async fn send(&mut self, request: http::Request) -> Result<http::Response, types::HostError> {
-        self.require(Capability::Http)?;
-        let plugin = self.plugin.clone();
-        let req = egress::HttpRequest {
-            method: request.method,
-            url: request.url,
-            headers: request
-                .headers
-                .into_iter()
-                .map(|h| (h.name, h.value))
-                .collect(),
-            body: request.body,
-            timeout: request
-                .timeout_ms
-                .map(|ms| Duration::from_millis(ms.into())),
-        };
-        let result = egress::send(&plugin.grants, &plugin.services.http, req).await;
-        if let Err(e) = &result {
-            // The URL is the plugin's and may carry a secret (a webhook path): errors name the
-            // origin only.
-            tracing::info!(plugin = %plugin.id, "http call refused or failed: {}", crate::text::for_log(&e.to_string()));
-        }
-        result
-            .map(|r| http::Response {
-                status: r.status,
-                headers: r
-                    .headers
-                    .into_iter()
-                    .map(|(name, value)| http::Header { name, value })
-                    .collect(),
-                body: r.body,
-            })
-            .map_err(wit_error)
-    }
-}
-
-impl mail::Host for HostState {
-    async fn send(&mut self, message: mail::Message) -> Result<(), types::HostError> {
-        self.require(Capability::Mail)?;
-        let to = message
-            .to
-            .iter()
-            .map(|to| self.plugin.grants.check_recipient(to))
-            .collect::<Result<Vec<String>, String>>()
-            .map_err(types::HostError::Denied)?;
-        let plugin = self.plugin.clone();
-        let Some(relay) = &plugin.services.mail else {
-            return Err(types::HostError::Failed(
-                "the host has no SMTP relay configured ([smtp] in simian.toml)".into(),
-            ));
-        };
-        relay
-            .send(relay::OutgoingMail {
-                plugin_id: &plugin.id,
-                to: &to,
-                subject: &message.subject,
-                text: &message.text,
-                html: message.html.as_deref(),
-            })
-            .await
-            .map_err(wit_error)
     }
 }

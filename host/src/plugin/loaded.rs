@@ -14,14 +14,17 @@ use serde::Serialize;
 use wasmtime::component::types::ComponentItem;
 use wasmtime::{Store, UpdateDeadline};
 
-use super::bindings::v0_1_0::{self, types};
+use super::contract::{Change, Issue};
+pub use super::contract::{CheckInfo, PluginInfo};
 use super::engine::{CompileError, EPOCH_TICK, PluginEngine};
 use super::grants::{Capability, Grants};
 use super::host::{DeadlineExceeded, HostState, PluginContext};
 use super::manifest::{Manifest, PluginKind};
 pub use super::package::PluginFiles;
 use super::package::ReadError;
+use super::wit::{ContractPre, SUPPORTED_CONTRACTS};
 use crate::config::{EffectiveLimits, PluginOperatorConfig};
+use crate::item::Item;
 use crate::services::HostServices;
 use crate::services::items::ItemSource;
 use crate::text::{escape_controls, for_log};
@@ -164,55 +167,6 @@ impl Counters {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct CheckInfo {
-    pub id: String,
-    pub title: String,
-    pub score: u32,
-    pub description: String,
-}
-
-/// What the plugin's `describe()` said.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct PluginInfo {
-    pub id: String,
-    pub version: String,
-    pub kind: PluginKind,
-    pub description: String,
-    pub resource_types: Vec<String>,
-    pub checks: Vec<CheckInfo>,
-}
-
-impl From<types::PluginInfo> for PluginInfo {
-    fn from(p: types::PluginInfo) -> Self {
-        PluginInfo {
-            id: p.id,
-            version: p.version,
-            kind: match p.kind {
-                types::PluginKind::Auditor => PluginKind::Auditor,
-                types::PluginKind::Notifier => PluginKind::Notifier,
-            },
-            description: p.description,
-            resource_types: p.resource_types,
-            checks: p
-                .checks
-                .into_iter()
-                .map(|c| CheckInfo {
-                    id: c.id,
-                    title: c.title,
-                    score: c.score,
-                    description: c.description,
-                })
-                .collect(),
-        }
-    }
-}
-
-enum Pre {
-    Auditor(v0_1_0::auditor::AuditorPre<HostState>),
-    Notifier(v0_1_0::notifier::NotifierPre<HostState>),
-}
-
 pub struct LoadedPlugin {
     pub manifest: Manifest,
     pub info: PluginInfo,
@@ -230,7 +184,7 @@ pub struct LoadedPlugin {
     /// Whether the compiled code came from the cache.
     pub from_cache: bool,
     pub load_time: Duration,
-    pre: Pre,
+    pre: ContractPre,
     engine: Arc<PluginEngine>,
 }
 
@@ -345,10 +299,10 @@ pub async fn load(
         .contract
         .clone()
         .unwrap_or_else(|| manifest.contract.clone());
-    if !super::bindings::SUPPORTED_CONTRACTS.contains(&contract.as_str()) {
+    if !SUPPORTED_CONTRACTS.contains(&contract.as_str()) {
         return Err(contract_err(format!(
             "built against simian:plugin@{contract}; this host supports {}",
-            super::bindings::SUPPORTED_CONTRACTS.join(", ")
+            SUPPORTED_CONTRACTS.join(", ")
         )));
     }
     if contract != manifest.contract {
@@ -401,11 +355,7 @@ pub async fn load(
                 .auditor_linker
                 .instantiate_pre(&component)
                 .map_err(|e| contract_err(format!("does not link as an auditor: {e:#}")))?;
-            Pre::Auditor(
-                v0_1_0::auditor::AuditorPre::new(instance_pre).map_err(|e| {
-                    contract_err(format!("does not match the auditor world: {e:#}"))
-                })?,
-            )
+            ContractPre::new(&contract, manifest.kind, instance_pre).map_err(contract_err)?
         }
         PluginKind::Notifier => {
             if !has_export("notify") || !has_export("describe") {
@@ -418,11 +368,7 @@ pub async fn load(
                 .notifier_linker
                 .instantiate_pre(&component)
                 .map_err(|e| contract_err(format!("does not link as a notifier: {e:#}")))?;
-            Pre::Notifier(
-                v0_1_0::notifier::NotifierPre::new(instance_pre).map_err(|e| {
-                    contract_err(format!("does not match the notifier world: {e:#}"))
-                })?,
-            )
+            ContractPre::new(&contract, manifest.kind, instance_pre).map_err(contract_err)?
         }
     };
 
@@ -473,10 +419,6 @@ pub async fn load(
             failure,
         })?;
     plugin.load_time = started.elapsed();
-    if inspect_only {
-        plugin.info = info;
-        return Ok(plugin);
-    }
     let m = &plugin.manifest;
     let mismatch = |field: &'static str, manifest: String, described: String| LoadError::Mismatch {
         plugin: id.clone(),
@@ -485,27 +427,49 @@ pub async fn load(
         // What describe() said is the plugin's text.
         described: escape_controls(crate::text::truncate(&described, 256)).into_owned(),
     };
-    if info.id != m.id {
-        return Err(mismatch("id", m.id.clone(), info.id));
-    }
-    if info.version != m.version {
-        return Err(mismatch("version", m.version.clone(), info.version));
-    }
     if info.kind != m.kind {
         return Err(mismatch("kind", m.kind.to_string(), info.kind.to_string()));
     }
-    let mut a = m.resource_types.clone();
-    let mut b = info.resource_types.clone();
-    a.sort();
-    b.sort();
-    if a != b {
-        return Err(mismatch(
-            "resource_types",
-            format!("{a:?}"),
-            format!("{b:?}"),
-        ));
+    // plugin.toml is the single source of id, version and resource types; plugins built with
+    // the SDK leave them out of describe(). One that states them (written without the SDK)
+    // must agree.
+    if !inspect_only && !info.id.is_empty() {
+        if info.id != m.id {
+            return Err(mismatch("id", m.id.clone(), info.id));
+        }
+        if info.version != m.version {
+            return Err(mismatch("version", m.version.clone(), info.version));
+        }
+        let mut a = m.resource_types.clone();
+        let mut b = info.resource_types.clone();
+        a.sort();
+        b.sort();
+        if a != b {
+            return Err(mismatch(
+                "resource_types",
+                format!("{a:?}"),
+                format!("{b:?}"),
+            ));
+        }
     }
-    plugin.info = info;
+    if inspect_only && !info.id.is_empty() {
+        // `simian plugin check` shows what a plugin that states its metadata says, so the
+        // command can compare it with the manifest beside it.
+        plugin.info = info;
+        return Ok(plugin);
+    }
+    plugin.info = PluginInfo {
+        id: m.id.clone(),
+        version: m.version.clone(),
+        kind: m.kind,
+        description: if m.description.is_empty() {
+            info.description
+        } else {
+            m.description.clone()
+        },
+        resource_types: m.resource_types.clone(),
+        checks: info.checks,
+    };
     plugin.load_time = started.elapsed();
     Ok(plugin)
 }
@@ -676,43 +640,23 @@ impl LoadedPlugin {
         let permit = self.permit().await?;
         let call = CallStart::new(self.timeout.min(DESCRIBE_BUDGET), 0);
         let mut store = self.new_store(items, call.budget);
-        let outcome = tokio::time::timeout(call.budget + HOST_GRACE, async {
-            match &self.pre {
-                Pre::Auditor(pre) => {
-                    let i = pre.instantiate_async(&mut store).await?;
-                    i.call_describe(&mut store).await
-                }
-                Pre::Notifier(pre) => {
-                    let i = pre.instantiate_async(&mut store).await?;
-                    i.call_describe(&mut store).await
-                }
-            }
-        })
-        .await;
+        let outcome =
+            tokio::time::timeout(call.budget + HOST_GRACE, self.pre.describe(&mut store)).await;
         self.finish(store, permit, call, outcome)
-            .map(PluginInfo::from)
     }
 
     /// Audit a batch: one result per item, in order. A failure of the whole call (trap,
     /// timeout) is the outer error; a per-item refusal is the inner one.
     pub async fn audit(
         &self,
-        batch: &[types::Item],
+        batch: &[&Item],
         items: Arc<dyn ItemSource>,
-    ) -> Result<Vec<Result<Vec<types::Issue>, String>>, PluginFailure> {
+    ) -> Result<Vec<Result<Vec<Issue>, String>>, PluginFailure> {
         let permit = self.permit().await?;
         let call = CallStart::new(self.timeout, batch.len() as u64);
         let mut store = self.new_store(items, call.budget);
-        let outcome = tokio::time::timeout(call.budget + HOST_GRACE, async {
-            match &self.pre {
-                Pre::Auditor(pre) => {
-                    let i = pre.instantiate_async(&mut store).await?;
-                    i.call_audit(&mut store, batch).await
-                }
-                Pre::Notifier(_) => Err(wasmtime::format_err!("a notifier cannot audit")),
-            }
-        })
-        .await;
+        let outcome =
+            tokio::time::timeout(call.budget + HOST_GRACE, self.pre.audit(&mut store, batch)).await;
         let results = self.finish(store, permit, call, outcome)?;
         if results.len() != batch.len() {
             return Err(PluginFailure {
@@ -736,21 +680,16 @@ impl LoadedPlugin {
     /// escaped and with URLs cut to their origin, since it is shown and stored.
     pub async fn notify(
         &self,
-        changes: &[types::Change],
+        changes: &[Change],
         items: Arc<dyn ItemSource>,
     ) -> Result<Result<(), String>, PluginFailure> {
         let permit = self.permit().await?;
         let call = CallStart::new(self.timeout, changes.len() as u64);
         let mut store = self.new_store(items, call.budget);
-        let outcome = tokio::time::timeout(call.budget + HOST_GRACE, async {
-            match &self.pre {
-                Pre::Notifier(pre) => {
-                    let i = pre.instantiate_async(&mut store).await?;
-                    i.call_notify(&mut store, changes).await
-                }
-                Pre::Auditor(_) => Err(wasmtime::format_err!("an auditor cannot notify")),
-            }
-        })
+        let outcome = tokio::time::timeout(
+            call.budget + HOST_GRACE,
+            self.pre.notify(&mut store, changes),
+        )
         .await;
         self.finish(store, permit, call, outcome)
             .map(|r| r.map_err(|e| for_log(&e)))
@@ -808,7 +747,7 @@ fn panic_message(stderr: &str) -> Option<String> {
     None
 }
 
-fn validate_issues(issues: Vec<types::Issue>) -> Result<Vec<types::Issue>, String> {
+fn validate_issues(issues: Vec<Issue>) -> Result<Vec<Issue>, String> {
     if issues.len() > MAX_ISSUES_PER_ITEM {
         return Err(format!(
             "returned {} issues for one item; the limit is {MAX_ISSUES_PER_ITEM}",

@@ -4,7 +4,7 @@
 //! It owns everything between a `.wasm` file on disk and a safe call into it. It must never
 //! know what an audit pipeline or a store does with the answers.
 
-pub mod bindings;
+pub mod contract;
 pub mod engine;
 pub mod grants;
 pub mod host;
@@ -15,6 +15,7 @@ pub mod package;
 pub mod registry;
 pub mod reload;
 pub mod wasi_files;
+pub mod wit;
 
 pub use loaded::{FailureCause, LoadError, LoadedPlugin, PluginFailure, PluginInfo};
 pub use manifest::{Manifest, PluginKind};

@@ -56,11 +56,6 @@ impl Notifier for EmailNotifier {
         })
     }
 
-    fn describe() -> PluginInfo {
-        PluginInfo::notifier("email-notifier", env!("CARGO_PKG_VERSION"))
-            .description("Mails a digest of changed items and issues per subscription")
-    }
-
     fn notify(&self, changes: &[Change]) -> Result<(), Error> {
         let mut failures = Vec::new();
         for mailbox in &self.mailboxes {

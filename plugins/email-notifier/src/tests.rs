@@ -306,13 +306,3 @@ fn settings_are_checked() {
     );
     assert_eq!(start(mail_host(json!([{"to": ["a@example.com"]}]))), None);
 }
-
-#[test]
-fn describe_agrees_with_the_manifest() {
-    let info = EmailNotifier::describe();
-    let manifest = include_str!("../plugin.toml");
-    assert!(manifest.contains(&format!("id = \"{}\"", info.id)));
-    assert!(manifest.contains(&format!("version = \"{}\"", info.version)));
-    assert!(manifest.contains("kind = \"notifier\""));
-    assert!(manifest.contains("mail = { recipients = "));
-}

@@ -35,10 +35,8 @@ impl Auditor for EmployeeAccounts {
         })
     }
 
-    fn describe() -> PluginInfo {
-        PluginInfo::auditor("employee-accounts", env!("CARGO_PKG_VERSION"))
-            .description("Flags IAM users that match no employee in the operator's HR roster")
-            .resource_types(["AWS::IAM::User"])
+    fn checks() -> Vec<CheckInfo> {
+        Checks::new()
             .check(
                 CHECK_ID,
                 TITLE,
@@ -46,6 +44,7 @@ impl Auditor for EmployeeAccounts {
                 "The user matches no one in the HR roster (by user name, email local part or \
                  employee-id tag): a leaver, a shared login or an unowned service account.",
             )
+            .into()
     }
 
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {

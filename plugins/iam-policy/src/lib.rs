@@ -37,19 +37,9 @@ impl Auditor for IamPolicy {
         })
     }
 
-    fn describe() -> PluginInfo {
+    fn checks() -> Vec<CheckInfo> {
         use checks::*;
-        PluginInfo::auditor("iam-policy", env!("CARGO_PKG_VERSION"))
-            .description(
-                "Flags IAM policies that grant administrator, permission-management or other \
-                 sensitive access",
-            )
-            .resource_types([
-                "AWS::IAM::User",
-                "AWS::IAM::Role",
-                "AWS::IAM::Group",
-                "AWS::IAM::Policy",
-            ])
+        Checks::new()
             .check(
                 FULL_ADMIN,
                 ADMIN,
@@ -93,6 +83,7 @@ impl Auditor for IamPolicy {
                 10,
                 "An Allow statement uses NotResource.",
             )
+            .into()
     }
 
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {

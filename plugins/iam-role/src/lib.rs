@@ -20,16 +20,13 @@ impl Auditor for IamRole {
         Ok(IamRole)
     }
 
-    fn describe() -> PluginInfo {
-        FindingKind::ALL.iter().fold(
-            PluginInfo::auditor("iam-role", env!("CARGO_PKG_VERSION"))
-                .description(
-                    "Flags role trust policies open to the internet, to unknown accounts or \
-                     to other accounts' roots",
-                )
-                .resource_types(["AWS::IAM::Role"]),
-            |info, kind| info.check(kind.check_id(), kind.title(), kind.score(), describe(*kind)),
-        )
+    fn checks() -> Vec<CheckInfo> {
+        FindingKind::ALL
+            .iter()
+            .fold(Checks::new(), |info, kind| {
+                info.check(kind.check_id(), kind.title(), kind.score(), describe(*kind))
+            })
+            .into()
     }
 
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {

@@ -232,14 +232,9 @@ fn accounts_capability_is_required() {
 }
 
 #[test]
-fn describe_matches_the_manifest() {
-    let info = IamRole::describe();
-    let manifest = include_str!("../plugin.toml");
-    assert!(manifest.contains(&format!("id = \"{}\"", info.id)));
-    assert!(manifest.contains(&format!("version = \"{}\"", info.version)));
-    assert!(manifest.contains("resource_types = [\"AWS::IAM::Role\"]"));
-    assert!(manifest.contains("accounts = true"));
-    let ids: Vec<&str> = info.checks.iter().map(|c| c.id.as_str()).collect();
+fn the_checks_are_listed() {
+    let checks = IamRole::checks();
+    let ids: Vec<&str> = checks.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(
         ids,
         [

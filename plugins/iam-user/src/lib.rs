@@ -41,12 +41,8 @@ impl Auditor for IamUser {
         })
     }
 
-    fn describe() -> PluginInfo {
-        PluginInfo::auditor("iam-user", env!("CARGO_PKG_VERSION"))
-            .description(
-                "Reports IAM users' access keys, stale keys and password logins without MFA",
-            )
-            .resource_types(["AWS::IAM::User"])
+    fn checks() -> Vec<CheckInfo> {
+        Checks::new()
             .check(
                 ACTIVE_KEY,
                 INFORMATIONAL,
@@ -83,6 +79,7 @@ impl Auditor for IamUser {
                 1,
                 "The user has both a console password and an active access key.",
             )
+            .into()
     }
 
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {

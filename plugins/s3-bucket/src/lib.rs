@@ -42,13 +42,8 @@ impl Auditor for S3Bucket {
         Ok(S3Bucket)
     }
 
-    fn describe() -> PluginInfo {
-        let info = PluginInfo::auditor("s3-bucket", env!("CARGO_PKG_VERSION"))
-            .description(
-                "Flags bucket policies and ACLs open to the internet, to unknown accounts or \
-                 across accounts",
-            )
-            .resource_types(["AWS::S3::Bucket"]);
+    fn checks() -> Vec<CheckInfo> {
+        let info = Checks::new();
         let info = FindingKind::ALL.iter().fold(info, |info, kind| {
             info.check(
                 kind.check_id(),
@@ -88,6 +83,7 @@ impl Auditor for S3Bucket {
             .fold(info, |info, ((id, title, score), description)| {
                 info.check(id, title, score, description)
             })
+            .into()
     }
 
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {

@@ -52,16 +52,13 @@ impl Auditor for SecurityGroupAuditor {
         Ok(SecurityGroupAuditor)
     }
 
-    fn describe() -> PluginInfo {
-        CHECKS.iter().fold(
-            PluginInfo::auditor("security-group", env!("CARGO_PKG_VERSION"))
-                .description(
-                    "Flags security group rules open to the internet, to unknown networks or \
-                     accounts, or across accounts",
-                )
-                .resource_types(["AWS::EC2::SecurityGroup"]),
-            |info, (id, title, score, description)| info.check(*id, *title, *score, *description),
-        )
+    fn checks() -> Vec<CheckInfo> {
+        CHECKS
+            .iter()
+            .fold(Checks::new(), |info, (id, title, score, description)| {
+                info.check(*id, *title, *score, *description)
+            })
+            .into()
     }
 
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {

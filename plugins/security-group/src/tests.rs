@@ -273,15 +273,9 @@ fn malformed_configuration_is_an_error() {
 }
 
 #[test]
-fn describe_matches_the_manifest() {
-    let info = SecurityGroupAuditor::describe();
-    let manifest = include_str!("../plugin.toml");
-    assert!(manifest.contains(&format!("id = \"{}\"", info.id)));
-    assert!(manifest.contains(&format!("version = \"{}\"", info.version)));
-    assert!(manifest.contains("resource_types = [\"AWS::EC2::SecurityGroup\"]"));
-    assert!(manifest.contains("accounts = true"));
-    let checks: Vec<(&str, &str, u32)> = info
-        .checks
+fn the_checks_are_listed() {
+    let listed = SecurityGroupAuditor::checks();
+    let checks: Vec<(&str, &str, u32)> = listed
         .iter()
         .map(|c| (c.id.as_str(), c.title.as_str(), c.score))
         .collect();

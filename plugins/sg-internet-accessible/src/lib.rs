@@ -17,16 +17,15 @@ impl Auditor for SgInternetAccessible {
         Ok(SgInternetAccessible)
     }
 
-    fn describe() -> PluginInfo {
-        PluginInfo::auditor("sg-internet-accessible", env!("CARGO_PKG_VERSION"))
-            .description("Flags security group ingress rules open to 0.0.0.0/0 or ::/0")
-            .resource_types(["AWS::EC2::SecurityGroup"])
+    fn checks() -> Vec<CheckInfo> {
+        Checks::new()
             .check(
                 CHECK_ID,
                 TITLE,
                 SCORE,
                 "An ingress rule accepts traffic from any address on the internet.",
             )
+            .into()
     }
 
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {

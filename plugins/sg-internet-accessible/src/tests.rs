@@ -150,12 +150,7 @@ fn malformed_configuration_is_an_error() {
 }
 
 #[test]
-fn describe_matches_the_manifest() {
-    let info = SgInternetAccessible::describe();
-    let manifest = include_str!("../plugin.toml");
-    assert!(manifest.contains(&format!("id = \"{}\"", info.id)));
-    assert!(manifest.contains(&format!("version = \"{}\"", info.version)));
-    assert_eq!(info.resource_types, ["AWS::EC2::SecurityGroup"]);
-    assert!(manifest.contains("resource_types = [\"AWS::EC2::SecurityGroup\"]"));
-    assert_eq!(info.checks[0].id, "internet-accessible");
+fn the_checks_are_listed() {
+    let checks = SgInternetAccessible::checks();
+    assert_eq!(checks[0].id, "internet-accessible");
 }

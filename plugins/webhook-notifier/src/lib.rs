@@ -55,11 +55,6 @@ impl Notifier for WebhookNotifier {
         })
     }
 
-    fn describe() -> PluginInfo {
-        PluginInfo::notifier("webhook-notifier", env!("CARGO_PKG_VERSION"))
-            .description("Posts Slack-compatible messages about changed items and issues")
-    }
-
     fn notify(&self, changes: &[Change]) -> Result<(), Error> {
         let mut failures = Vec::new();
         for target in &self.targets {

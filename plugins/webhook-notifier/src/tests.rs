@@ -283,13 +283,3 @@ fn settings_are_checked() {
         None
     );
 }
-
-#[test]
-fn describe_agrees_with_the_manifest() {
-    let info = WebhookNotifier::describe();
-    let manifest = include_str!("../plugin.toml");
-    assert!(manifest.contains(&format!("id = \"{}\"", info.id)));
-    assert!(manifest.contains(&format!("version = \"{}\"", info.version)));
-    assert!(manifest.contains("kind = \"notifier\""));
-    assert!(manifest.contains("http = { origins = [\"*\"] }"));
-}
