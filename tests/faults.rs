@@ -155,6 +155,8 @@ async fn failed_listings_never_look_like_deletions() {
         .find(|s| s["region"] == "eu-west-1")
         .expect("eu scope");
     assert_eq!(eu_scope["complete"], false);
+    // A server error is neither throttling nor a denial, and the report says so.
+    assert_eq!(eu_scope["error_kind"], "other", "{eu_scope}");
     assert!(
         eu_scope["error"]
             .as_str()
@@ -234,6 +236,11 @@ async fn an_unassumable_role_fails_only_its_account() {
                 .as_str()
                 .is_some_and(|e| e.contains("cannot assume"))
     }));
+    // An account whose role cannot be assumed is told apart from throttling or outages.
+    assert!(
+        locked.iter().all(|s| s["error_kind"] == "access-denied"),
+        "{locked:?}"
+    );
     // The other accounts completed; the third-party one is never watched.
     for account in [ACCOUNT, "111111111111"] {
         let ok: Vec<&Value> = report["scopes"]

@@ -179,20 +179,20 @@ async fn first_sweep_records_the_estate_in_the_config_item_envelope() {
         .filter_map(Value::as_str)
         .collect();
     for op in &called {
-        let action = simian::watch::OPERATIONS
-            .iter()
+        let action = simian::watch::operations()
+            .into_iter()
             .find(|(o, _)| o == op)
-            .map(|(_, a)| *a)
-            .unwrap_or_else(|| panic!("{op} is called but not in watch::OPERATIONS"));
+            .map(|(_, a)| a)
+            .unwrap_or_else(|| panic!("{op} is called but not in watch::operations()"));
         assert!(
             allowed.contains(&action),
             "{op} needs {action}, missing from iam-policy"
         );
     }
-    for (op, action) in simian::watch::OPERATIONS {
+    for (op, action) in simian::watch::operations() {
         if !op.starts_with("sts:") {
             assert!(
-                called.contains(op),
+                called.contains(&op),
                 "iam-policy grants {action} but no sweep calls {op}"
             );
         }

@@ -612,12 +612,12 @@ impl Config {
             }
         }
         for t in raw.watch.intervals.keys() {
-            if !crate::resource_types::ALL.contains(&t.as_str()) {
+            if !crate::resource_types::is_supported(t) {
                 return Err(field(
                     &format!("watch.intervals.\"{t}\""),
                     format!(
                         "unknown resource type; known: {}",
-                        crate::resource_types::ALL.join(", ")
+                        crate::resource_types::all().join(", ")
                     ),
                 ));
             }

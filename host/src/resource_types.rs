@@ -1,57 +1,37 @@
-//! The AWS resource types simian watches, and which of their values are ephemeral.
+//! The AWS resource types simian watches, looked up by type: the facts each watcher declares
+//! (`watch::registry`), for the store and the configuration, which must not know watchers.
 //!
-//! Owns the static facts about each supported type: whether it is global and which envelope
-//! paths change without a durable change (last-used dates, usage counters). It must never
-//! hold per-item state or talk to AWS; the store uses it to decide what is a revision.
+//! Owns answering "is this type supported, is it global, which of its values are ephemeral".
+//! It must never hold per-item state or talk to AWS; adding a type is done in `watch`, not here.
 //!
 //! Path syntax: dot-separated keys from the envelope root; `[]` after a key means every
 //! element of that array, e.g. `configuration.accessKeys[].lastUsedDate`.
 
-pub const IAM_USER: &str = "AWS::IAM::User";
-pub const IAM_ROLE: &str = "AWS::IAM::Role";
-pub const IAM_POLICY: &str = "AWS::IAM::Policy";
-pub const IAM_GROUP: &str = "AWS::IAM::Group";
-pub const S3_BUCKET: &str = "AWS::S3::Bucket";
-pub const EC2_SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
-
-/// Every supported resource type.
-pub const ALL: &[&str] = &[
-    IAM_USER,
-    IAM_ROLE,
-    IAM_POLICY,
-    IAM_GROUP,
-    S3_BUCKET,
-    EC2_SECURITY_GROUP,
-];
+use crate::watch::{RegionScope, registry, watcher_of};
 
 /// The region recorded for global (IAM) resources.
 pub const GLOBAL_REGION: &str = "global";
 
-/// Envelope paths whose changes alone must not create a revision.
-pub fn ephemeral_paths(resource_type: &str) -> &'static [&'static str] {
-    match resource_type {
-        IAM_USER => &[
-            "configuration.accessKeys[].lastUsedDate",
-            "configuration.accessKeys[].lastUsedService",
-            "configuration.accessKeys[].lastUsedRegion",
-            "configuration.passwordLastUsed",
-        ],
-        IAM_ROLE => &["configuration.roleLastUsed"],
-        IAM_POLICY => &[
-            "configuration.attachmentCount",
-            "configuration.permissionsBoundaryUsageCount",
-        ],
-        _ => &[],
-    }
+/// Every supported resource type, in watcher order.
+pub fn all() -> Vec<&'static str> {
+    registry()
+        .iter()
+        .flat_map(|w| w.resource_types().iter().copied())
+        .collect()
 }
 
-/// IAM is global: its items live in region [`GLOBAL_REGION`].
+/// Envelope paths whose changes alone must not create a revision.
+pub fn ephemeral_paths(resource_type: &str) -> &'static [&'static str] {
+    watcher_of(resource_type).map_or(&[], |w| w.ephemeral_paths(resource_type))
+}
+
+/// Global types (IAM) live in region [`GLOBAL_REGION`].
 pub fn is_global(resource_type: &str) -> bool {
-    resource_type.starts_with("AWS::IAM::")
+    watcher_of(resource_type).is_some_and(|w| w.region_scope() == RegionScope::Global)
 }
 
 pub fn is_supported(resource_type: &str) -> bool {
-    ALL.contains(&resource_type)
+    watcher_of(resource_type).is_some()
 }
 
 #[cfg(test)]
@@ -60,20 +40,36 @@ mod tests {
 
     #[test]
     fn declared_paths() {
-        assert_eq!(ALL.len(), 6);
-        assert_eq!(ephemeral_paths(IAM_USER).len(), 4);
+        let all = all();
+        assert_eq!(all.len(), 6);
+        assert_eq!(ephemeral_paths("AWS::IAM::User").len(), 4);
         assert_eq!(
-            ephemeral_paths(IAM_ROLE),
+            ephemeral_paths("AWS::IAM::Role"),
             &["configuration.roleLastUsed"][..]
         );
-        assert_eq!(ephemeral_paths(IAM_POLICY).len(), 2);
-        for t in [IAM_GROUP, S3_BUCKET, EC2_SECURITY_GROUP, "AWS::Nope::X"] {
+        assert_eq!(ephemeral_paths("AWS::IAM::Policy").len(), 2);
+        for t in [
+            "AWS::IAM::Group",
+            "AWS::S3::Bucket",
+            "AWS::EC2::SecurityGroup",
+            "AWS::Nope::X",
+        ] {
             assert!(ephemeral_paths(t).is_empty(), "{t}");
         }
-        for t in ALL {
+        for t in &all {
             assert!(is_supported(t));
             assert_eq!(is_global(t), t.starts_with("AWS::IAM::"), "{t}");
         }
-        assert!(!is_global(S3_BUCKET));
+        assert!(!is_global("AWS::S3::Bucket"));
+        assert!(!is_supported("AWS::Nope::X"));
+    }
+
+    #[test]
+    fn each_type_has_exactly_one_watcher() {
+        let mut all = all();
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), n, "a resource type is listed by two watchers");
     }
 }

@@ -47,10 +47,10 @@ pub async fn sweep(
 ) -> anyhow::Result<ExitCode> {
     let config = Config::discover(config)?;
     for t in &types {
-        if !crate::resource_types::ALL.contains(&t.as_str()) {
+        if !crate::resource_types::is_supported(t) {
             anyhow::bail!(
                 "--type {t}: unknown resource type; known: {}",
-                crate::resource_types::ALL.join(", ")
+                crate::resource_types::all().join(", ")
             );
         }
     }
@@ -110,7 +110,11 @@ pub async fn sweep(
                         s.modified.to_string(),
                         s.deleted.to_string(),
                         s.unchanged.to_string(),
-                        s.error.clone().unwrap_or_default(),
+                        match (&s.error, s.error_kind) {
+                            (Some(e), Some(kind)) => format!("{kind}: {e}"),
+                            (Some(e), None) => e.clone(),
+                            (None, _) => String::new(),
+                        },
                     ]
                 })
                 .collect();

@@ -36,7 +36,7 @@ pub fn start(runtime: Arc<Runtime>) -> Schedule {
             let mut due: BTreeMap<String, Vec<String>> = BTreeMap::new();
             let mut nap = MAX_NAP;
             for account in watched_accounts(&cfg, None) {
-                for t in crate::resource_types::ALL {
+                for t in crate::resource_types::all() {
                     let key = (account.id.clone(), t.to_string());
                     match next_due.get(&key) {
                         Some(at) if *at > now => nap = nap.min(*at - now),

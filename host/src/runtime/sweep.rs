@@ -15,8 +15,9 @@ use serde::Serialize;
 use crate::config::{AccountConfig, Config};
 use crate::item::Item;
 use crate::store::{ItemFilter, Listing, Scope, ScopeSummary, Store, StoreError, SweepRecord};
+use crate::resource_types::GLOBAL_REGION;
 use crate::watch::session::{AccountSession, hub_config};
-use crate::watch::{WatchError, ec2, iam, s3};
+use crate::watch::{RegionScope, WatchError, WatchErrorKind, Watcher, registry};
 
 #[derive(Debug, Clone, Default)]
 pub struct SweepOptions {
@@ -39,6 +40,8 @@ pub struct ScopeReport {
     pub unchanged: u64,
     pub ephemeral_updates: u64,
     pub error: Option<String>,
+    /// Throttled, access denied, not found or other, when the listing failed.
+    pub error_kind: Option<WatchErrorKind>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,7 +102,12 @@ struct Recorder<'a> {
 }
 
 impl Recorder<'_> {
-    async fn record(&self, scope: Scope, listing: Listing) -> Result<(), StoreError> {
+    async fn record(
+        &self,
+        scope: Scope,
+        listing: Listing,
+        error_kind: Option<WatchErrorKind>,
+    ) -> Result<(), StoreError> {
         let (complete, items, error) = match &listing {
             Listing::Complete(items) => (true, items.len(), None),
             Listing::Failed { partial, error, .. } => (false, partial.len(), Some(error.clone())),
@@ -121,11 +129,13 @@ impl Recorder<'_> {
             unchanged: summary.unchanged,
             ephemeral_updates: summary.ephemeral_updates,
             error,
+            error_kind,
         };
         let done = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         self.progress.scope_done(done, &report);
         if let Some(e) = &report.error {
-            tracing::warn!(account = %scope.account_id, region = %scope.region, resource_type = %scope.resource_type, "listing failed: {e}");
+            let kind = error_kind.unwrap_or(WatchErrorKind::Other);
+            tracing::warn!(account = %scope.account_id, region = %scope.region, resource_type = %scope.resource_type, %kind, "listing failed ({kind}): {e}");
         }
         self.reports.lock().await.push(report);
         Ok(())
@@ -137,15 +147,18 @@ impl Recorder<'_> {
         result: Result<Vec<Item>, WatchError>,
         retries: u32,
     ) -> Result<(), StoreError> {
-        let listing = match result {
-            Ok(items) => Listing::Complete(items),
-            Err(e) => Listing::Failed {
-                partial: Vec::new(),
-                error: e.message,
-                retries,
-            },
+        let (listing, kind) = match result {
+            Ok(items) => (Listing::Complete(items), None),
+            Err(e) => (
+                Listing::Failed {
+                    partial: Vec::new(),
+                    error: e.message,
+                    retries,
+                },
+                Some(e.kind),
+            ),
         };
-        self.record(scope, listing).await
+        self.record(scope, listing, kind).await
     }
 }
 
@@ -157,23 +170,25 @@ fn scope(account: &str, region: &str, t: &str) -> Scope {
     }
 }
 
-/// Regions that hold stored S3 buckets of an account: a complete listing must cover them too,
-/// or a bucket whose region emptied would never be marked deleted.
+/// Regions that hold stored items of these types in an account: a complete listing must cover
+/// them too, or an item whose region emptied would never be marked deleted.
 async fn stored_regions(
     store: &Store,
     account: &str,
-    t: &str,
+    types: &[&str],
 ) -> Result<BTreeSet<String>, StoreError> {
-    Ok(store
-        .current_items(&ItemFilter {
-            resource_type: Some(t.to_string()),
-            account_id: Some(account.to_string()),
-            ..Default::default()
-        })
-        .await?
-        .into_iter()
-        .map(|s| s.item.region)
-        .collect())
+    let mut regions = BTreeSet::new();
+    for t in types {
+        let items = store
+            .current_items(&ItemFilter {
+                resource_type: Some(t.to_string()),
+                account_id: Some(account.to_string()),
+                ..Default::default()
+            })
+            .await?;
+        regions.extend(items.into_iter().map(|s| s.item.region));
+    }
+    Ok(regions)
 }
 
 #[derive(Default)]
@@ -182,6 +197,27 @@ struct AccountOutcome {
     calls: BTreeMap<&'static str, u64>,
     items: BTreeMap<String, usize>,
     operations: BTreeSet<String>,
+}
+
+/// The regions a watcher's listings are recorded in, when nothing could be listed.
+async fn scope_regions(
+    store: &Store,
+    account: &str,
+    watcher: &dyn Watcher,
+    home: &str,
+    regions: &[String],
+) -> Result<BTreeSet<String>, StoreError> {
+    Ok(match watcher.region_scope() {
+        RegionScope::Global => BTreeSet::from([GLOBAL_REGION.to_string()]),
+        RegionScope::PerRegion => regions.iter().cloned().collect(),
+        RegionScope::Located => {
+            let mut rs = stored_regions(store, account, watcher.resource_types()).await?;
+            if rs.is_empty() {
+                rs.insert(home.to_string());
+            }
+            rs
+        }
+    })
 }
 
 async fn sweep_account(
@@ -202,133 +238,43 @@ async fn sweep_account(
     } else {
         account.regions.clone()
     };
-    let iam_types: Vec<&str> = [iam::USER, iam::ROLE, iam::GROUP, iam::POLICY]
-        .into_iter()
-        .filter(|t| wanted(opts, t))
+    // Each watcher with something wanted, and which of its types to record.
+    let watchers: Vec<(&'static dyn Watcher, Vec<&'static str>)> = registry()
+        .iter()
+        .filter_map(|w| {
+            let types: Vec<&'static str> = w
+                .resource_types()
+                .iter()
+                .copied()
+                .filter(|t| wanted(opts, t))
+                .collect();
+            (!types.is_empty()).then_some((*w, types))
+        })
         .collect();
-    let mut counted: BTreeMap<String, usize> = BTreeMap::new();
 
     let session = match AccountSession::open(hub, account, &config.aws).await {
         Ok(s) => s,
         Err(e) => {
             // Nothing of this account could be listed: record every scope as failed.
-            let msg = e.to_string();
-            for t in &iam_types {
-                rec.result(
-                    scope(&account.id, "global", t),
-                    Err(WatchError::new(&msg)),
-                    0,
-                )
-                .await?;
-            }
-            if wanted(opts, s3::BUCKET) {
-                let mut rs = stored_regions(rec.store, &account.id, s3::BUCKET).await?;
-                if rs.is_empty() {
-                    rs.insert(home.clone());
-                }
-                for r in rs {
-                    rec.result(
-                        scope(&account.id, &r, s3::BUCKET),
-                        Err(WatchError::new(&msg)),
-                        0,
-                    )
-                    .await?;
-                }
-            }
-            if wanted(opts, ec2::SECURITY_GROUP) {
-                for r in &regions {
-                    rec.result(
-                        scope(&account.id, r, ec2::SECURITY_GROUP),
-                        Err(WatchError::new(&msg)),
-                        0,
-                    )
-                    .await?;
+            let error = WatchError::new(e.to_string()).with_kind(WatchErrorKind::AccessDenied);
+            for (w, types) in &watchers {
+                for region in scope_regions(rec.store, &account.id, *w, &home, &regions).await? {
+                    record(rec, &account.id, &region, types, Err(error.clone()), 0).await?;
                 }
             }
             return Ok(AccountOutcome::default());
         }
     };
     let session = &session;
-
-    let iam_job = async {
-        if iam_types.is_empty() {
-            return Ok::<_, StoreError>(());
-        }
-        let retries_before = session.counts.retries();
-        let listed = iam::list(session).await;
-        let retries = (session.counts.retries() - retries_before) as u32;
-        match listed {
-            Ok(l) => {
-                for (t, items) in [
-                    (iam::USER, l.users),
-                    (iam::ROLE, l.roles),
-                    (iam::GROUP, l.groups),
-                    (iam::POLICY, l.policies),
-                ] {
-                    if iam_types.contains(&t) {
-                        rec.result(scope(&account.id, "global", t), Ok(items), retries)
-                            .await?;
-                    }
-                }
-            }
-            Err(e) => {
-                for t in &iam_types {
-                    rec.result(scope(&account.id, "global", t), Err(e.clone()), retries)
-                        .await?;
-                }
-            }
-        }
-        Ok(())
-    };
-    let s3_job = async {
-        if !wanted(opts, s3::BUCKET) {
-            return Ok::<_, StoreError>(());
-        }
-        let mut rs = stored_regions(rec.store, &account.id, s3::BUCKET).await?;
-        let listed = s3::list(session, &home).await;
-        match listed {
-            Ok(items) => {
-                let mut by_region: BTreeMap<String, Vec<Item>> = BTreeMap::new();
-                for item in items {
-                    rs.insert(item.region.clone());
-                    by_region.entry(item.region.clone()).or_default().push(item);
-                }
-                for r in rs {
-                    let items = by_region.remove(&r).unwrap_or_default();
-                    rec.result(scope(&account.id, &r, s3::BUCKET), Ok(items), 0)
-                        .await?;
-                }
-            }
-            Err(e) => {
-                if rs.is_empty() {
-                    rs.insert(home.clone());
-                }
-                for r in rs {
-                    rec.result(scope(&account.id, &r, s3::BUCKET), Err(e.clone()), 0)
-                        .await?;
-                }
-            }
-        }
-        Ok(())
-    };
-    let ec2_job = async {
-        if !wanted(opts, ec2::SECURITY_GROUP) {
-            return Ok::<_, StoreError>(());
-        }
-        let jobs = regions.iter().map(|r| async move {
-            let listed = ec2::list(session, r).await;
-            rec.result(scope(&account.id, r, ec2::SECURITY_GROUP), listed, 0)
-                .await
-        });
-        for r in futures::future::join_all(jobs).await {
-            r?;
-        }
-        Ok(())
-    };
-    let (a, b, c) = tokio::join!(iam_job, s3_job, ec2_job);
-    a?;
-    b?;
-    c?;
+    // Futures built up front (not in a closure) so the whole sweep stays `Send`.
+    let mut jobs = Vec::with_capacity(watchers.len());
+    for (w, types) in &watchers {
+        jobs.push(sweep_watcher(session, &account.id, *w, types, &home, &regions, rec));
+    }
+    for r in futures::future::join_all(jobs).await {
+        r?;
+    }
+    let mut counted: BTreeMap<String, usize> = BTreeMap::new();
     for r in rec
         .reports
         .lock()
@@ -344,6 +290,97 @@ async fn sweep_account(
         items: counted,
         operations: session.counts.operation_names(),
     })
+}
+
+/// One watcher's listings of one account, recorded scope by scope.
+async fn sweep_watcher(
+    session: &AccountSession,
+    account: &str,
+    watcher: &dyn Watcher,
+    types: &[&'static str],
+    home: &str,
+    regions: &[String],
+    rec: &Recorder<'_>,
+) -> Result<(), StoreError> {
+    match watcher.region_scope() {
+        RegionScope::Global => {
+            let retries_before = session.counts.retries();
+            let listed = watcher.list(session, home).await;
+            let retries = (session.counts.retries() - retries_before) as u32;
+            record(rec, account, GLOBAL_REGION, types, listed, retries).await
+        }
+        RegionScope::PerRegion => {
+            let jobs = regions.iter().map(|r| async move {
+                let listed = watcher.list(session, r).await;
+                record(rec, account, r, types, listed, 0).await
+            });
+            for r in futures::future::join_all(jobs).await {
+                r?;
+            }
+            Ok(())
+        }
+        RegionScope::Located => {
+            // Regions holding stored items must be covered too, or an item whose region
+            // emptied would never be marked deleted.
+            let mut rs = stored_regions(rec.store, account, watcher.resource_types()).await?;
+            match watcher.list(session, home).await {
+                Ok(items) => {
+                    let mut by_region: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+                    for item in items {
+                        rs.insert(item.region.clone());
+                        by_region.entry(item.region.clone()).or_default().push(item);
+                    }
+                    for r in rs {
+                        let items = by_region.remove(&r).unwrap_or_default();
+                        record(rec, account, &r, types, Ok(items), 0).await?;
+                    }
+                }
+                Err(e) => {
+                    if rs.is_empty() {
+                        rs.insert(home.to_string());
+                    }
+                    for r in rs {
+                        record(rec, account, &r, types, Err(e.clone()), 0).await?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Record one listing of `region` as one scope per resource type: a type with no items is a
+/// complete, empty listing; a failure fails every type's scope.
+async fn record(
+    rec: &Recorder<'_>,
+    account: &str,
+    region: &str,
+    types: &[&'static str],
+    listed: Result<Vec<Item>, WatchError>,
+    retries: u32,
+) -> Result<(), StoreError> {
+    match listed {
+        Ok(items) => {
+            let mut by_type: BTreeMap<&str, Vec<Item>> = BTreeMap::new();
+            for item in items {
+                if let Some(t) = types.iter().find(|t| **t == item.resource_type) {
+                    by_type.entry(t).or_default().push(item);
+                }
+            }
+            for t in types {
+                let items = by_type.remove(t).unwrap_or_default();
+                rec.result(scope(account, region, t), Ok(items), retries)
+                    .await?;
+            }
+        }
+        Err(e) => {
+            for t in types {
+                rec.result(scope(account, region, t), Err(e.clone()), retries)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Run one sweep now.

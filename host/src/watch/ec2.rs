@@ -5,10 +5,32 @@ use serde_json::{Value, json};
 
 use super::doc::{self, Envelope};
 use super::session::AccountSession;
-use super::{WatchError, error_text};
+use super::WatchError;
 use crate::item::Item;
 
 pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
+
+/// EC2: the security groups of one region.
+pub struct Ec2Watcher;
+
+#[async_trait::async_trait]
+impl super::Watcher for Ec2Watcher {
+    fn resource_types(&self) -> &'static [&'static str] {
+        &[SECURITY_GROUP]
+    }
+
+    fn region_scope(&self) -> super::RegionScope {
+        super::RegionScope::PerRegion
+    }
+
+    fn operations(&self) -> &'static [(&'static str, &'static str)] {
+        &[("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroups")]
+    }
+
+    async fn list(&self, session: &AccountSession, region: &str) -> Result<Vec<Item>, WatchError> {
+        list(session, region).await
+    }
+}
 
 fn permissions(list: &[aws_sdk_ec2::types::IpPermission]) -> Value {
     Value::Array(
@@ -47,10 +69,7 @@ pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchEr
             break;
         };
         let page = page.map_err(|e| {
-            WatchError::new(format!(
-                "DescribeSecurityGroups ({region}): {}",
-                error_text(&e)
-            ))
+            WatchError::sdk(format!("DescribeSecurityGroups ({region})"), &e)
         })?;
         for g in page.security_groups() {
             let id = g.group_id().unwrap_or_default().to_string();

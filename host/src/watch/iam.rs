@@ -13,13 +13,65 @@ use serde_json::{Value, json};
 
 use super::doc::{self, Envelope};
 use super::session::AccountSession;
-use super::{WatchError, error_text, is_not_found};
+use super::{WatchError, is_not_found};
 use crate::item::Item;
 
 pub const USER: &str = "AWS::IAM::User";
 pub const ROLE: &str = "AWS::IAM::Role";
 pub const GROUP: &str = "AWS::IAM::Group";
 pub const POLICY: &str = "AWS::IAM::Policy";
+
+/// IAM: users, roles, groups and managed policies of one account, in one pass; IAM is global.
+pub struct IamWatcher;
+
+#[async_trait::async_trait]
+impl super::Watcher for IamWatcher {
+    fn resource_types(&self) -> &'static [&'static str] {
+        &[USER, ROLE, GROUP, POLICY]
+    }
+
+    fn region_scope(&self) -> super::RegionScope {
+        super::RegionScope::Global
+    }
+
+    fn ephemeral_paths(&self, resource_type: &str) -> &'static [&'static str] {
+        match resource_type {
+            USER => &[
+                "configuration.accessKeys[].lastUsedDate",
+                "configuration.accessKeys[].lastUsedService",
+                "configuration.accessKeys[].lastUsedRegion",
+                "configuration.passwordLastUsed",
+            ],
+            ROLE => &["configuration.roleLastUsed"],
+            POLICY => &[
+                "configuration.attachmentCount",
+                "configuration.permissionsBoundaryUsageCount",
+            ],
+            _ => &[],
+        }
+    }
+
+    fn operations(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("iam:GetAccessKeyLastUsed", "iam:GetAccessKeyLastUsed"),
+            (
+                "iam:GetAccountAuthorizationDetails",
+                "iam:GetAccountAuthorizationDetails",
+            ),
+            ("iam:GetLoginProfile", "iam:GetLoginProfile"),
+            // Only when GetAccountAuthorizationDetails omits a policy's name or id.
+            ("iam:GetPolicy", "iam:GetPolicy"),
+            ("iam:ListAccessKeys", "iam:ListAccessKeys"),
+            ("iam:ListMFADevices", "iam:ListMFADevices"),
+            ("iam:ListUsers", "iam:ListUsers"),
+        ]
+    }
+
+    async fn list(&self, session: &AccountSession, _region: &str) -> Result<Vec<Item>, WatchError> {
+        let l = list(session).await?;
+        Ok([l.users, l.roles, l.groups, l.policies].concat())
+    }
+}
 
 /// The four IAM listings of one account; IAM is global.
 #[derive(Default)]
@@ -94,10 +146,7 @@ pub async fn list(s: &AccountSession) -> Result<IamListing, WatchError> {
             break;
         };
         let page = page.map_err(|e| {
-            WatchError::new(format!(
-                "GetAccountAuthorizationDetails: {}",
-                error_text(&e)
-            ))
+            WatchError::sdk("GetAccountAuthorizationDetails", &e)
         })?;
         for u in page.user_detail_list() {
             for g in u.group_list() {
@@ -183,7 +232,7 @@ pub async fn list(s: &AccountSession) -> Result<IamListing, WatchError> {
                     let arn = p.arn().unwrap_or_default();
                     s.pace("iam").await;
                     let got = iam.get_policy().policy_arn(arn).send().await.map_err(|e| {
-                        WatchError::new(format!("GetPolicy {arn}: {}", error_text(&e)))
+                        WatchError::sdk(format!("GetPolicy {arn}"), &e)
                     })?;
                     let got = got.policy();
                     (
@@ -246,7 +295,7 @@ pub async fn list(s: &AccountSession) -> Result<IamListing, WatchError> {
         let Some(page) = pages.next().await else {
             break;
         };
-        let page = page.map_err(|e| WatchError::new(format!("ListUsers: {}", error_text(&e))))?;
+        let page = page.map_err(|e| WatchError::sdk("ListUsers", &e))?;
         for u in page.users() {
             password_last_used.insert(u.user_name().to_string(), doc::time(u.password_last_used()));
         }
@@ -295,10 +344,7 @@ async fn user_item(
         },
         Err(e) if is_not_found(&e) => Value::Null,
         Err(e) => {
-            return Err(WatchError::new(format!(
-                "GetLoginProfile {name}: {}",
-                error_text(&e)
-            )));
+            return Err(WatchError::sdk(format!("GetLoginProfile {name}"), &e));
         }
     };
     s.pace("iam").await;
@@ -307,7 +353,7 @@ async fn user_item(
         .user_name(&name)
         .send()
         .await
-        .map_err(|e| WatchError::new(format!("ListMFADevices {name}: {}", error_text(&e))))?;
+        .map_err(|e| WatchError::sdk(format!("ListMFADevices {name}"), &e))?;
     let mfa: Vec<Value> = mfa
         .mfa_devices()
         .iter()
@@ -354,7 +400,7 @@ async fn access_keys(
         .user_name(user)
         .send()
         .await
-        .map_err(|e| WatchError::new(format!("ListAccessKeys {user}: {}", error_text(&e))))?;
+        .map_err(|e| WatchError::sdk(format!("ListAccessKeys {user}"), &e))?;
     let mut keys = Vec::new();
     for k in listed.access_key_metadata() {
         let id = k.access_key_id().unwrap_or_default();
@@ -365,7 +411,7 @@ async fn access_keys(
             .send()
             .await
             .map_err(|e| {
-                WatchError::new(format!("GetAccessKeyLastUsed {id}: {}", error_text(&e)))
+                WatchError::sdk(format!("GetAccessKeyLastUsed {id}"), &e)
             })?;
         let last = used.access_key_last_used();
         keys.push(json!({

@@ -8,10 +8,42 @@ use serde_json::{Value, json};
 
 use super::doc::{self, Envelope};
 use super::session::AccountSession;
-use super::{WatchError, error_text, is_not_found};
+use super::{WatchError, is_not_found};
 use crate::item::Item;
 
 pub const BUCKET: &str = "AWS::S3::Bucket";
+
+/// S3: every bucket of the account, each recorded in the region it lives in.
+pub struct S3Watcher;
+
+#[async_trait::async_trait]
+impl super::Watcher for S3Watcher {
+    fn resource_types(&self) -> &'static [&'static str] {
+        &[BUCKET]
+    }
+
+    fn region_scope(&self) -> super::RegionScope {
+        super::RegionScope::Located
+    }
+
+    fn operations(&self) -> &'static [(&'static str, &'static str)] {
+        &[
+            ("s3:GetBucketAcl", "s3:GetBucketAcl"),
+            ("s3:GetBucketEncryption", "s3:GetEncryptionConfiguration"),
+            ("s3:GetBucketLocation", "s3:GetBucketLocation"),
+            ("s3:GetBucketLogging", "s3:GetBucketLogging"),
+            ("s3:GetBucketPolicy", "s3:GetBucketPolicy"),
+            ("s3:GetBucketTagging", "s3:GetBucketTagging"),
+            ("s3:GetBucketVersioning", "s3:GetBucketVersioning"),
+            ("s3:GetPublicAccessBlock", "s3:GetBucketPublicAccessBlock"),
+            ("s3:ListBuckets", "s3:ListAllMyBuckets"),
+        ]
+    }
+
+    async fn list(&self, session: &AccountSession, region: &str) -> Result<Vec<Item>, WatchError> {
+        list(session, region).await
+    }
+}
 
 fn region_of(constraint: Option<&str>) -> String {
     match constraint {
@@ -30,10 +62,7 @@ fn optional<T, E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error>(
     match r {
         Ok(v) => Ok(Some(v)),
         Err(e) if is_not_found(&e) => Ok(None),
-        Err(e) => Err(WatchError::new(format!(
-            "{what} {bucket}: {}",
-            error_text(&e)
-        ))),
+        Err(e) => Err(WatchError::sdk(format!("{what} {bucket}"), &e)),
     }
 }
 
@@ -44,7 +73,7 @@ pub async fn list(s: &AccountSession, home_region: &str) -> Result<Vec<Item>, Wa
         .list_buckets()
         .send()
         .await
-        .map_err(|e| WatchError::new(format!("ListBuckets: {}", error_text(&e))))?;
+        .map_err(|e| WatchError::sdk("ListBuckets", &e))?;
     let owner = buckets
         .owner()
         .map(|o| json!({"id": o.id(), "displayName": o.display_name()}));
@@ -81,7 +110,7 @@ async fn bucket_item(
         .bucket(&name)
         .send()
         .await
-        .map_err(|e| WatchError::new(format!("GetBucketLocation {name}: {}", error_text(&e))))?;
+        .map_err(|e| WatchError::sdk(format!("GetBucketLocation {name}"), &e))?;
     let region = region_of(location.location_constraint().map(|c| c.as_str()));
     let c = s.s3(&region);
 
@@ -98,7 +127,7 @@ async fn bucket_item(
         .bucket(&name)
         .send()
         .await
-        .map_err(|e| WatchError::new(format!("GetBucketAcl {name}: {}", error_text(&e))))?;
+        .map_err(|e| WatchError::sdk(format!("GetBucketAcl {name}"), &e))?;
     let grants: Vec<Value> = acl
         .grants()
         .iter()
@@ -151,14 +180,14 @@ async fn bucket_item(
         .bucket(&name)
         .send()
         .await
-        .map_err(|e| WatchError::new(format!("GetBucketVersioning {name}: {}", error_text(&e))))?;
+        .map_err(|e| WatchError::sdk(format!("GetBucketVersioning {name}"), &e))?;
     s.pace("s3").await;
     let logging = c
         .get_bucket_logging()
         .bucket(&name)
         .send()
         .await
-        .map_err(|e| WatchError::new(format!("GetBucketLogging {name}: {}", error_text(&e))))?;
+        .map_err(|e| WatchError::sdk(format!("GetBucketLogging {name}"), &e))?;
     s.pace("s3").await;
     let tags: Vec<(String, String)> = optional(
         "GetBucketTagging",

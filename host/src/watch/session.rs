@@ -24,6 +24,10 @@ use aws_types::region::Region;
 
 use crate::config::{AccountConfig, AwsConfig};
 
+/// Assuming each watched account's role, done by the hub identity (its own policy, not the
+/// watched accounts', grants it).
+pub const OPERATIONS: &[(&str, &str)] = &[("sts:AssumeRole", "sts:AssumeRole")];
+
 /// Operations and attempts made through one session, by service.
 #[derive(Debug, Default)]
 pub struct CallCounts {
