@@ -90,7 +90,7 @@ async fn a_spinning_describe_is_bounded_and_never_holds_up_the_registry() {
     let spinner = status(&set, "hostile-describe").await;
     assert_eq!(spinner.status, "rejected");
     let err = spinner.last_error.unwrap_or_default();
-    let budget = simian::plugin::loaded::DESCRIBE_BUDGET.as_millis();
+    let budget = simian::plugin::calls::DESCRIBE_BUDGET.as_millis();
     assert!(
         err.contains("describe() failed") && err.contains(&format!("timed out after {budget} ms")),
         "{err}"

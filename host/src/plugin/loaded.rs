@@ -1,45 +1,29 @@
-//! One plugin, loaded: read from its directory, compiled, checked against the contract and the
-//! operator's grants, asked to `describe()` itself, and then called.
+//! One plugin, loaded: its files compiled, checked against the contract and the operator's
+//! grants, linked, and asked to `describe()` itself, in that order (`calls` then calls it).
 //!
-//! Owns the safety of a single call: a fresh instance from the pooling allocator, a memory cap,
-//! an epoch deadline plus an async timeout, captured output, and a failure named for its cause.
-//! It must never decide which plugins are live (that is `registry`).
+//! Owns the load stages and what a refused load says. It must never decide which plugins are
+//! live (that is `registry`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use wasmtime::component::types::ComponentItem;
-use wasmtime::{Store, UpdateDeadline};
 
-use super::contract::{Change, Issue};
+use super::calls::Counters;
 pub use super::contract::{CheckInfo, PluginInfo};
-use super::engine::{CompileError, EPOCH_TICK, PluginEngine};
+use super::engine::{CompileError, PluginEngine};
+use super::failure::PluginFailure;
 use super::grants::{Capability, Grants};
-use super::host::{DeadlineExceeded, HostState, PluginContext};
+use super::host::PluginContext;
 use super::manifest::{Manifest, PluginKind};
 pub use super::package::PluginFiles;
 use super::package::ReadError;
 use super::wit::{ContractPre, SUPPORTED_CONTRACTS};
 use crate::config::{EffectiveLimits, PluginOperatorConfig};
-use crate::item::Item;
 use crate::services::HostServices;
 use crate::services::items::ItemSource;
-use crate::text::{escape_controls, for_log};
-
-/// Beyond the epoch deadline, how long the async timeout waits before abandoning a call stuck
-/// in a host function.
-const HOST_GRACE: Duration = Duration::from_millis(500);
-/// Output bounds on what an auditor may return per item.
-pub const MAX_ISSUES_PER_ITEM: usize = 10_000;
-pub const MAX_NOTES_BYTES: usize = 64 * 1024;
-pub const MAX_TITLE_BYTES: usize = 1024;
-pub const MAX_REMEDIATION_BYTES: usize = 16 * 1024;
-/// The most a `describe()` call may take, whatever the plugin's own budget: it runs at every
-/// load and reload, and only lists checks.
-pub const DESCRIBE_BUDGET: Duration = Duration::from_secs(2);
+use crate::text::escape_controls;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -101,72 +85,6 @@ pub enum LoadError {
     },
 }
 
-/// Why a call into a plugin did not return a usable answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(tag = "cause", rename_all = "kebab-case")]
-pub enum FailureCause {
-    #[error("timed out after {ms} ms")]
-    Timeout { ms: u64 },
-    #[error("exceeded its memory limit of {limit_mib} MiB (asked for {requested_mib} MiB)")]
-    MemoryLimit { limit_mib: u64, requested_mib: u64 },
-    #[error("overflowed its stack (unbounded recursion)")]
-    StackOverflow,
-    #[error("exited (status {code}) instead of returning")]
-    Exited { code: i32 },
-    #[error("panicked: {message}")]
-    Panic { message: String },
-    #[error("trapped: {message}")]
-    Trap { message: String },
-    #[error("could not be instantiated: {message}")]
-    Instantiate { message: String },
-    #[error("returned unusable output: {message}")]
-    BadOutput { message: String },
-    #[error("failed: {message}")]
-    Failed { message: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[error("plugin `{plugin}` {cause}")]
-pub struct PluginFailure {
-    pub plugin: String,
-    #[serde(flatten)]
-    pub cause: FailureCause,
-}
-
-/// Per-plugin counters, kept across reloads of the same plugin id.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub calls: AtomicU64,
-    pub items: AtomicU64,
-    pub total_time_us: AtomicU64,
-    pub traps: AtomicU64,
-    pub timeouts: AtomicU64,
-    pub peak_memory_bytes: AtomicU64,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct CountersSnapshot {
-    pub calls: u64,
-    pub items: u64,
-    pub total_time_ms: f64,
-    pub traps: u64,
-    pub timeouts: u64,
-    pub peak_memory_bytes: u64,
-}
-
-impl Counters {
-    pub fn snapshot(&self) -> CountersSnapshot {
-        CountersSnapshot {
-            calls: self.calls.load(Ordering::Relaxed),
-            items: self.items.load(Ordering::Relaxed),
-            total_time_ms: self.total_time_us.load(Ordering::Relaxed) as f64 / 1000.0,
-            traps: self.traps.load(Ordering::Relaxed),
-            timeouts: self.timeouts.load(Ordering::Relaxed),
-            peak_memory_bytes: self.peak_memory_bytes.load(Ordering::Relaxed),
-        }
-    }
-}
-
 pub struct LoadedPlugin {
     pub manifest: Manifest,
     pub info: PluginInfo,
@@ -184,8 +102,8 @@ pub struct LoadedPlugin {
     /// Whether the compiled code came from the cache.
     pub from_cache: bool,
     pub load_time: Duration,
-    pre: ContractPre,
-    engine: Arc<PluginEngine>,
+    pub(super) pre: ContractPre,
+    pub(super) engine: Arc<PluginEngine>,
 }
 
 /// How the host wants one plugin loaded.
@@ -276,6 +194,7 @@ pub async fn load(
         message,
     };
 
+    // 1. Compile (or fetch from the cache), off the async threads.
     let compiled = {
         let engine = engine.clone();
         let bytes = files.wasm;
@@ -288,92 +207,23 @@ pub async fn load(
         source,
     })?;
 
+    // 2. What it imports: the contract version and the capabilities it will call.
     let summary = summarize_imports(&engine.engine, &component);
-    if let Some(import) = summary.undeclared.first() {
-        return Err(LoadError::UndeclaredImport {
-            plugin: id,
-            import: import.clone(),
-        });
-    }
-    let contract = summary
-        .contract
-        .clone()
-        .unwrap_or_else(|| manifest.contract.clone());
-    if !SUPPORTED_CONTRACTS.contains(&contract.as_str()) {
-        return Err(contract_err(format!(
-            "built against simian:plugin@{contract}; this host supports {}",
-            SUPPORTED_CONTRACTS.join(", ")
-        )));
-    }
-    if contract != manifest.contract {
-        return Err(LoadError::Mismatch {
-            plugin: id,
-            field: "contract",
-            manifest: manifest.contract.clone(),
-            described: contract,
-        });
-    }
+    let contract = check_contract(&summary, &manifest).map_err(|e| match e {
+        ContractProblem::Load(e) => e,
+        ContractProblem::Message(m) => contract_err(m),
+    })?;
 
+    // 3. What it may do: the manifest's request against the operator's grants.
     let grants = if inspect_only {
         Grants::none()
     } else {
-        let grants = Grants::effective(&manifest.capabilities, &operator.grants);
-        for cap in &summary.capabilities {
-            let declared = match cap {
-                Capability::Accounts => manifest.capabilities.accounts,
-                Capability::Items => manifest.capabilities.items.is_some(),
-                Capability::Http => manifest.capabilities.http.is_some(),
-                Capability::Mail => manifest.capabilities.mail.is_some(),
-            };
-            if !declared {
-                return Err(LoadError::CapabilityNotDeclared {
-                    plugin: id,
-                    capability: *cap,
-                });
-            }
-            if !grants.has(*cap) {
-                return Err(LoadError::CapabilityNotGranted {
-                    plugin: id.clone(),
-                    capability: *cap,
-                    hint: cap.grant_hint(&id),
-                });
-            }
-        }
-        grants
+        grant(&summary, &manifest, operator)?
     };
 
-    let has_export = |name: &str| summary.exports.iter().any(|e| e == name);
-    let pre = match manifest.kind {
-        PluginKind::Auditor => {
-            if !has_export("audit") || !has_export("describe") {
-                return Err(contract_err(format!(
-                    "plugin.toml says kind = \"auditor\" but the component does not export the auditor world (exports: {})",
-                    summary.exports.join(", ")
-                )));
-            }
-            let instance_pre = engine
-                .auditor_linker
-                .instantiate_pre(&component)
-                .map_err(|e| contract_err(format!("does not link as an auditor: {e:#}")))?;
-            ContractPre::new(&contract, manifest.kind, instance_pre).map_err(contract_err)?
-        }
-        PluginKind::Notifier => {
-            if !has_export("notify") || !has_export("describe") {
-                return Err(contract_err(format!(
-                    "plugin.toml says kind = \"notifier\" but the component does not export the notifier world (exports: {})",
-                    summary.exports.join(", ")
-                )));
-            }
-            let instance_pre = engine
-                .notifier_linker
-                .instantiate_pre(&component)
-                .map_err(|e| contract_err(format!("does not link as a notifier: {e:#}")))?;
-            ContractPre::new(&contract, manifest.kind, instance_pre).map_err(contract_err)?
-        }
-    };
+    // 4. Link against the world its manifest names.
+    let pre = link(engine, &component, &summary, &manifest, &contract).map_err(contract_err)?;
 
-    let memory_mib = limits.memory_mib;
-    let timeout_ms = limits.timeout_ms.max(1);
     let settings = match toml_to_json(toml::Value::Table(operator.settings.clone())) {
         serde_json::Value::Object(map) => map,
         _ => serde_json::Map::new(),
@@ -400,8 +250,8 @@ pub async fn load(
         generation,
         contract,
         imports: summary.imports,
-        memory_bytes: memory_mib as usize * 1024 * 1024,
-        timeout: Duration::from_millis(timeout_ms),
+        memory_bytes: limits.memory_mib as usize * 1024 * 1024,
+        timeout: Duration::from_millis(limits.timeout_ms.max(1)),
         ctx,
         counters,
         from_cache,
@@ -410,6 +260,7 @@ pub async fn load(
         engine: engine.clone(),
     };
 
+    // 5. Ask it to describe itself, within the describe budget, and reconcile with plugin.toml.
     let empty: Arc<dyn ItemSource> = Arc::new(crate::services::items::MemoryItems::default());
     let info = plugin
         .describe(empty)
@@ -418,10 +269,118 @@ pub async fn load(
             plugin: id.clone(),
             failure,
         })?;
+    plugin.info = reconcile(info, &plugin.manifest, inspect_only)?;
     plugin.load_time = started.elapsed();
-    let m = &plugin.manifest;
+    Ok(plugin)
+}
+
+enum ContractProblem {
+    Load(LoadError),
+    Message(String),
+}
+
+/// The contract version the component was built against, if this host links it and the
+/// manifest agrees; nothing outside the contract and WASI may be imported.
+fn check_contract(summary: &ImportSummary, manifest: &Manifest) -> Result<String, ContractProblem> {
+    if let Some(import) = summary.undeclared.first() {
+        return Err(ContractProblem::Load(LoadError::UndeclaredImport {
+            plugin: manifest.id.clone(),
+            import: import.clone(),
+        }));
+    }
+    let contract = summary
+        .contract
+        .clone()
+        .unwrap_or_else(|| manifest.contract.clone());
+    if !SUPPORTED_CONTRACTS.contains(&contract.as_str()) {
+        return Err(ContractProblem::Message(format!(
+            "built against simian:plugin@{contract}; this host supports {}",
+            SUPPORTED_CONTRACTS.join(", ")
+        )));
+    }
+    if contract != manifest.contract {
+        return Err(ContractProblem::Load(LoadError::Mismatch {
+            plugin: manifest.id.clone(),
+            field: "contract",
+            manifest: manifest.contract.clone(),
+            described: contract,
+        }));
+    }
+    Ok(contract)
+}
+
+/// The effective grants; every capability the component imports must be both declared in the
+/// manifest and granted by the operator.
+fn grant(
+    summary: &ImportSummary,
+    manifest: &Manifest,
+    operator: &PluginOperatorConfig,
+) -> Result<Grants, LoadError> {
+    let id = &manifest.id;
+    let grants = Grants::effective(&manifest.capabilities, &operator.grants);
+    for cap in &summary.capabilities {
+        let declared = match cap {
+            Capability::Accounts => manifest.capabilities.accounts,
+            Capability::Items => manifest.capabilities.items.is_some(),
+            Capability::Http => manifest.capabilities.http.is_some(),
+            Capability::Mail => manifest.capabilities.mail.is_some(),
+        };
+        if !declared {
+            return Err(LoadError::CapabilityNotDeclared {
+                plugin: id.clone(),
+                capability: *cap,
+            });
+        }
+        if !grants.has(*cap) {
+            return Err(LoadError::CapabilityNotGranted {
+                plugin: id.clone(),
+                capability: *cap,
+                hint: cap.grant_hint(id),
+            });
+        }
+    }
+    Ok(grants)
+}
+
+/// Link the component as the world its manifest's `kind` names.
+fn link(
+    engine: &PluginEngine,
+    component: &wasmtime::component::Component,
+    summary: &ImportSummary,
+    manifest: &Manifest,
+    contract: &str,
+) -> Result<ContractPre, String> {
+    let has_export = |name: &str| summary.exports.iter().any(|e| e == name);
+    let (linker, export) = match manifest.kind {
+        PluginKind::Auditor => (&engine.auditor_linker, "audit"),
+        PluginKind::Notifier => (&engine.notifier_linker, "notify"),
+    };
+    let kind = manifest.kind;
+    if !has_export(export) || !has_export("describe") {
+        return Err(format!(
+            "plugin.toml says kind = \"{kind}\" but the component does not export the {kind} world (exports: {})",
+            summary.exports.join(", ")
+        ));
+    }
+    let instance_pre = linker
+        .instantiate_pre(component)
+        .map_err(|e| format!("does not link as {} {kind}: {e:#}", article(kind)))?;
+    ContractPre::new(contract, kind, instance_pre)
+}
+
+fn article(kind: PluginKind) -> &'static str {
+    match kind {
+        PluginKind::Auditor => "an",
+        PluginKind::Notifier => "a",
+    }
+}
+
+/// What the loaded plugin is: plugin.toml is the single source of id, version and resource
+/// types (plugins built with the SDK leave them out of describe()); the checks come from
+/// describe(). A plugin that states its metadata (written without the SDK) must agree.
+fn reconcile(info: PluginInfo, m: &Manifest, inspect_only: bool) -> Result<PluginInfo, LoadError> {
     let mismatch = |field: &'static str, manifest: String, described: String| LoadError::Mismatch {
-        plugin: id.clone(),
+        plugin: m.id.clone(),
         field,
         manifest,
         // What describe() said is the plugin's text.
@@ -430,10 +389,12 @@ pub async fn load(
     if info.kind != m.kind {
         return Err(mismatch("kind", m.kind.to_string(), info.kind.to_string()));
     }
-    // plugin.toml is the single source of id, version and resource types; plugins built with
-    // the SDK leave them out of describe(). One that states them (written without the SDK)
-    // must agree.
-    if !inspect_only && !info.id.is_empty() {
+    if !info.id.is_empty() {
+        if inspect_only {
+            // `simian plugin check` shows what such a plugin says, to compare it with the
+            // manifest beside it.
+            return Ok(info);
+        }
         if info.id != m.id {
             return Err(mismatch("id", m.id.clone(), info.id));
         }
@@ -452,13 +413,7 @@ pub async fn load(
             ));
         }
     }
-    if inspect_only && !info.id.is_empty() {
-        // `simian plugin check` shows what a plugin that states its metadata says, so the
-        // command can compare it with the manifest beside it.
-        plugin.info = info;
-        return Ok(plugin);
-    }
-    plugin.info = PluginInfo {
+    Ok(PluginInfo {
         id: m.id.clone(),
         version: m.version.clone(),
         kind: m.kind,
@@ -469,9 +424,7 @@ pub async fn load(
         },
         resource_types: m.resource_types.clone(),
         checks: info.checks,
-    };
-    plugin.load_time = started.elapsed();
-    Ok(plugin)
+    })
 }
 
 pub fn toml_to_json(v: toml::Value) -> serde_json::Value {
@@ -504,282 +457,4 @@ impl LoadedPlugin {
             .iter()
             .any(|t| t == resource_type || t == "*")
     }
-
-    async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, PluginFailure> {
-        self.engine
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| PluginFailure {
-                plugin: self.info.id.clone(),
-                cause: FailureCause::Failed {
-                    message: "host is shutting down".into(),
-                },
-            })
-    }
-
-    /// A fresh store with this plugin's memory cap and the given time budget.
-    fn new_store(&self, items: Arc<dyn ItemSource>, budget: Duration) -> Store<HostState> {
-        let ticks = (budget.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        let mut store = Store::new(
-            &self.engine.engine,
-            HostState::new(self.ctx.clone(), items, self.memory_bytes, ticks),
-        );
-        store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(1);
-        // Yield to the runtime at every tick so one busy plugin cannot starve others, and trap
-        // once the budget is spent.
-        store.epoch_deadline_callback(|mut ctx| {
-            let state = ctx.data_mut();
-            if state.ticks_left == 0 {
-                return Err(wasmtime::Error::new(DeadlineExceeded));
-            }
-            state.ticks_left -= 1;
-            Ok(UpdateDeadline::Yield(1))
-        });
-        store
-    }
-
-    /// Forward captured output, update counters, release the instance, and name a failure.
-    fn finish<R>(
-        &self,
-        store: Store<HostState>,
-        permit: tokio::sync::OwnedSemaphorePermit,
-        call: CallStart,
-        outcome: Result<wasmtime::Result<R>, tokio::time::error::Elapsed>,
-    ) -> Result<R, PluginFailure> {
-        let fail = |cause: FailureCause| PluginFailure {
-            plugin: self.info.id.clone(),
-            cause,
-        };
-        let elapsed = call.started.elapsed();
-        let state = store.data();
-        let plugin = self.info.id.as_str();
-        let (out, out_dropped) = state.stdout.take();
-        let (err, err_dropped) = state.stderr.take();
-        // One record per line, each escaped: a plugin must not forge the host's log lines.
-        for line in out.lines().filter(|l| !l.trim().is_empty()) {
-            tracing::info!(plugin, stream = "stdout", "{}", for_log(line));
-        }
-        for line in err.lines().filter(|l| !l.trim().is_empty()) {
-            tracing::warn!(plugin, stream = "stderr", "{}", for_log(line));
-        }
-        if out_dropped + err_dropped > 0 {
-            tracing::warn!(
-                plugin,
-                dropped_bytes = out_dropped + err_dropped,
-                "plugin output over the capture cap was dropped"
-            );
-        }
-        if state.log_budget.suppressed > 0 {
-            tracing::warn!(
-                plugin,
-                suppressed = state.log_budget.suppressed,
-                "suppressed {} log messages over the per-call budget",
-                state.log_budget.suppressed
-            );
-        }
-        let c = &self.counters;
-        c.calls.fetch_add(1, Ordering::Relaxed);
-        c.items.fetch_add(call.work_items, Ordering::Relaxed);
-        c.total_time_us
-            .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
-        c.peak_memory_bytes
-            .fetch_max(state.limiter.peak as u64, Ordering::Relaxed);
-        let refused = state.limiter.refused;
-        drop(store);
-        drop(permit);
-
-        let timeout = FailureCause::Timeout {
-            ms: call.budget.as_millis() as u64,
-        };
-        let error = match outcome {
-            Ok(Ok(value)) => return Ok(value),
-            Err(_elapsed) => {
-                c.timeouts.fetch_add(1, Ordering::Relaxed);
-                return Err(fail(timeout));
-            }
-            Ok(Err(error)) => error,
-        };
-        let cause = if error.downcast_ref::<DeadlineExceeded>().is_some() {
-            c.timeouts.fetch_add(1, Ordering::Relaxed);
-            timeout
-        } else {
-            c.traps.fetch_add(1, Ordering::Relaxed);
-            let trap = error.downcast_ref::<wasmtime::Trap>().copied();
-            if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                FailureCause::Exited { code: exit.0 }
-            } else if let Some(requested) = refused {
-                FailureCause::MemoryLimit {
-                    limit_mib: (self.memory_bytes / (1024 * 1024)) as u64,
-                    requested_mib: (requested / (1024 * 1024)) as u64,
-                }
-            } else if trap == Some(wasmtime::Trap::StackOverflow) || runaway_recursion(&error) {
-                FailureCause::StackOverflow
-            } else if let Some(message) = panic_message(&err) {
-                FailureCause::Panic {
-                    message: for_log(&message),
-                }
-            } else if let Some(trap) = trap {
-                tracing::debug!(plugin, "trap: {}", for_log(&format!("{error:?}")));
-                FailureCause::Trap {
-                    message: trap.to_string(),
-                }
-            } else {
-                FailureCause::Failed {
-                    message: for_log(&format!("{error:#}")),
-                }
-            }
-        };
-        Err(fail(cause))
-    }
-
-    /// `describe()` under [`DESCRIBE_BUDGET`] (or the plugin's own budget, if smaller).
-    pub async fn describe(&self, items: Arc<dyn ItemSource>) -> Result<PluginInfo, PluginFailure> {
-        let permit = self.permit().await?;
-        let call = CallStart::new(self.timeout.min(DESCRIBE_BUDGET), 0);
-        let mut store = self.new_store(items, call.budget);
-        let outcome =
-            tokio::time::timeout(call.budget + HOST_GRACE, self.pre.describe(&mut store)).await;
-        self.finish(store, permit, call, outcome)
-    }
-
-    /// Audit a batch: one result per item, in order. A failure of the whole call (trap,
-    /// timeout) is the outer error; a per-item refusal is the inner one.
-    pub async fn audit(
-        &self,
-        batch: &[&Item],
-        items: Arc<dyn ItemSource>,
-    ) -> Result<Vec<Result<Vec<Issue>, String>>, PluginFailure> {
-        let permit = self.permit().await?;
-        let call = CallStart::new(self.timeout, batch.len() as u64);
-        let mut store = self.new_store(items, call.budget);
-        let outcome =
-            tokio::time::timeout(call.budget + HOST_GRACE, self.pre.audit(&mut store, batch)).await;
-        let results = self.finish(store, permit, call, outcome)?;
-        if results.len() != batch.len() {
-            return Err(PluginFailure {
-                plugin: self.info.id.clone(),
-                cause: FailureCause::BadOutput {
-                    message: format!(
-                        "returned {} results for a batch of {} items",
-                        results.len(),
-                        batch.len()
-                    ),
-                },
-            });
-        }
-        Ok(results
-            .into_iter()
-            .map(|r| r.map_err(|e| for_log(&e)).and_then(validate_issues))
-            .collect())
-    }
-
-    /// Hand a batch of changes to a notifier. The inner error is the notifier's own refusal,
-    /// escaped and with URLs cut to their origin, since it is shown and stored.
-    pub async fn notify(
-        &self,
-        changes: &[Change],
-        items: Arc<dyn ItemSource>,
-    ) -> Result<Result<(), String>, PluginFailure> {
-        let permit = self.permit().await?;
-        let call = CallStart::new(self.timeout, changes.len() as u64);
-        let mut store = self.new_store(items, call.budget);
-        let outcome = tokio::time::timeout(
-            call.budget + HOST_GRACE,
-            self.pre.notify(&mut store, changes),
-        )
-        .await;
-        self.finish(store, permit, call, outcome)
-            .map(|r| r.map_err(|e| for_log(&e)))
-    }
-}
-
-/// When a call started, its budget, and how many items it carried (for the counters).
-struct CallStart {
-    started: Instant,
-    budget: Duration,
-    work_items: u64,
-}
-
-impl CallStart {
-    fn new(budget: Duration, work_items: u64) -> CallStart {
-        CallStart {
-            started: Instant::now(),
-            budget,
-            work_items,
-        }
-    }
-}
-
-/// Languages that keep their stack in linear memory (Rust, C) run out of it before the wasm
-/// call stack does, so unbounded recursion traps as an out-of-bounds access; a backtrace that
-/// is deep and almost all one function tells it apart from other memory bugs.
-fn runaway_recursion(error: &wasmtime::Error) -> bool {
-    let Some(bt) = error.downcast_ref::<wasmtime::WasmBacktrace>() else {
-        return false;
-    };
-    let frames = bt.frames();
-    if frames.len() < super::engine::BACKTRACE_FRAMES {
-        return false;
-    }
-    let mut counts = std::collections::HashMap::new();
-    for f in frames {
-        *counts.entry(f.func_index()).or_insert(0usize) += 1;
-    }
-    counts
-        .values()
-        .max()
-        .is_some_and(|&n| n * 10 >= frames.len() * 9)
-}
-
-/// Rust's panic hook writes "panicked at <location>:" and the message on the next line.
-fn panic_message(stderr: &str) -> Option<String> {
-    let mut lines = stderr.lines();
-    while let Some(line) = lines.next() {
-        if let Some(pos) = line.find("panicked at") {
-            let at = line[pos..].trim();
-            let msg = lines.next().unwrap_or_default().trim();
-            return Some(format!("{msg} ({at})").trim().to_string());
-        }
-    }
-    None
-}
-
-fn validate_issues(issues: Vec<Issue>) -> Result<Vec<Issue>, String> {
-    if issues.len() > MAX_ISSUES_PER_ITEM {
-        return Err(format!(
-            "returned {} issues for one item; the limit is {MAX_ISSUES_PER_ITEM}",
-            issues.len()
-        ));
-    }
-    for issue in &issues {
-        if issue.notes.len() > MAX_NOTES_BYTES {
-            return Err(format!(
-                "issue `{}` has {} bytes of notes; the limit is {MAX_NOTES_BYTES}",
-                escape_controls(crate::text::truncate(&issue.check_id, 64)),
-                issue.notes.len()
-            ));
-        }
-        if let Some(remediation) = &issue.remediation
-            && remediation.len() > MAX_REMEDIATION_BYTES
-        {
-            return Err(format!(
-                "issue `{}` has {} bytes of remediation; the limit is {MAX_REMEDIATION_BYTES}",
-                escape_controls(crate::text::truncate(&issue.check_id, 64)),
-                remediation.len()
-            ));
-        }
-        if issue.title.len() > MAX_TITLE_BYTES || issue.check_id.len() > MAX_TITLE_BYTES {
-            return Err(format!(
-                "issue `{}` has an over-long title or check id",
-                escape_controls(crate::text::truncate(&issue.check_id, 64))
-            ));
-        }
-        if issue.check_id.is_empty() {
-            return Err("an issue has an empty check id".into());
-        }
-    }
-    Ok(issues)
 }

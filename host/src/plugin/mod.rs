@@ -4,8 +4,10 @@
 //! It owns everything between a `.wasm` file on disk and a safe call into it. It must never
 //! know what an audit pipeline or a store does with the answers.
 
+pub mod calls;
 pub mod contract;
 pub mod engine;
+pub mod failure;
 pub mod grants;
 pub mod host;
 pub mod loaded;
@@ -17,7 +19,8 @@ pub mod reload;
 pub mod wasi_files;
 pub mod wit;
 
-pub use loaded::{FailureCause, LoadError, LoadedPlugin, PluginFailure, PluginInfo};
+pub use failure::{FailureCause, PluginFailure};
+pub use loaded::{LoadError, LoadedPlugin, PluginInfo};
 pub use manifest::{Manifest, PluginKind};
 pub use registry::{PluginSet, PluginSetEvent, PluginStatus};
 
