@@ -165,13 +165,7 @@ impl LoadedPlugin {
             }
             Ok(Err(error)) => error,
         };
-        let cause = super::failure::classify(
-            &error,
-            timeout,
-            refused,
-            self.memory_bytes,
-            &err,
-        );
+        let cause = super::failure::classify(&error, timeout, refused, self.memory_bytes, &err);
         if matches!(cause, FailureCause::Timeout { .. }) {
             c.timeouts.fetch_add(1, Ordering::Relaxed);
         } else {

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::config::{AccountConfig, Config};
 use crate::item::Item;
-use crate::store::{ItemFilter, Listing, Scope, ScopeSummary, Store, StoreError, SweepRecord};
 use crate::resource_types::GLOBAL_REGION;
+use crate::store::{ItemFilter, Listing, Scope, ScopeSummary, Store, StoreError, SweepRecord};
 use crate::watch::session::{AccountSession, hub_config};
 use crate::watch::{RegionScope, WatchError, WatchErrorKind, Watcher, registry};
 
@@ -269,7 +269,15 @@ async fn sweep_account(
     // Futures built up front (not in a closure) so the whole sweep stays `Send`.
     let mut jobs = Vec::with_capacity(watchers.len());
     for (w, types) in &watchers {
-        jobs.push(sweep_watcher(session, &account.id, *w, types, &home, &regions, rec));
+        jobs.push(sweep_watcher(
+            session,
+            &account.id,
+            *w,
+            types,
+            &home,
+            &regions,
+            rec,
+        ));
     }
     for r in futures::future::join_all(jobs).await {
         r?;

@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
+use super::WatchError;
 use super::doc::{self, Envelope};
 use super::session::AccountSession;
-use super::WatchError;
 use crate::item::Item;
 
 pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
@@ -68,9 +68,8 @@ pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchEr
         let Some(page) = pages.next().await else {
             break;
         };
-        let page = page.map_err(|e| {
-            WatchError::sdk(format!("DescribeSecurityGroups ({region})"), &e)
-        })?;
+        let page =
+            page.map_err(|e| WatchError::sdk(format!("DescribeSecurityGroups ({region})"), &e))?;
         for g in page.security_groups() {
             let id = g.group_id().unwrap_or_default().to_string();
             let tags: Vec<(String, String)> = g

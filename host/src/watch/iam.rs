@@ -145,9 +145,7 @@ pub async fn list(s: &AccountSession) -> Result<IamListing, WatchError> {
         let Some(page) = pages.next().await else {
             break;
         };
-        let page = page.map_err(|e| {
-            WatchError::sdk("GetAccountAuthorizationDetails", &e)
-        })?;
+        let page = page.map_err(|e| WatchError::sdk("GetAccountAuthorizationDetails", &e))?;
         for u in page.user_detail_list() {
             for g in u.group_list() {
                 members
@@ -231,9 +229,12 @@ pub async fn list(s: &AccountSession) -> Result<IamListing, WatchError> {
                 _ => {
                     let arn = p.arn().unwrap_or_default();
                     s.pace("iam").await;
-                    let got = iam.get_policy().policy_arn(arn).send().await.map_err(|e| {
-                        WatchError::sdk(format!("GetPolicy {arn}"), &e)
-                    })?;
+                    let got = iam
+                        .get_policy()
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .map_err(|e| WatchError::sdk(format!("GetPolicy {arn}"), &e))?;
                     let got = got.policy();
                     (
                         got.and_then(|g| g.policy_id()).unwrap_or(arn).to_string(),
@@ -410,9 +411,7 @@ async fn access_keys(
             .access_key_id(id)
             .send()
             .await
-            .map_err(|e| {
-                WatchError::sdk(format!("GetAccessKeyLastUsed {id}"), &e)
-            })?;
+            .map_err(|e| WatchError::sdk(format!("GetAccessKeyLastUsed {id}"), &e))?;
         let last = used.access_key_last_used();
         keys.push(json!({
             "accessKeyId": id,

@@ -222,11 +222,20 @@ mod tests {
     fn error_codes_are_told_apart() {
         assert_eq!(classify(Some("Throttling")), WatchErrorKind::Throttled);
         assert_eq!(classify(Some("SlowDown")), WatchErrorKind::Throttled);
-        assert_eq!(classify(Some("RequestLimitExceeded")), WatchErrorKind::Throttled);
+        assert_eq!(
+            classify(Some("RequestLimitExceeded")),
+            WatchErrorKind::Throttled
+        );
         assert_eq!(classify(Some("AccessDenied")), WatchErrorKind::AccessDenied);
-        assert_eq!(classify(Some("UnauthorizedOperation")), WatchErrorKind::AccessDenied);
+        assert_eq!(
+            classify(Some("UnauthorizedOperation")),
+            WatchErrorKind::AccessDenied
+        );
         assert_eq!(classify(Some("NoSuchEntity")), WatchErrorKind::NotFound);
-        assert_eq!(classify(Some("InvalidGroup.NotFound")), WatchErrorKind::NotFound);
+        assert_eq!(
+            classify(Some("InvalidGroup.NotFound")),
+            WatchErrorKind::NotFound
+        );
         assert_eq!(classify(Some("InternalError")), WatchErrorKind::Other);
         assert_eq!(classify(None), WatchErrorKind::Other);
     }
