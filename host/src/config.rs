@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+pub use crate::scopes::{FilesGrant, ItemsGrant, Limits, MailGrant, Origin};
+use crate::scopes::{check_recipient_pattern, is_plugin_id};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read config file {path}: {source}")]
@@ -187,7 +190,7 @@ struct RawConfig {
     networks: Vec<RawNetwork>,
     smtp: Option<SmtpConfig>,
     #[serde(default)]
-    plugin: BTreeMap<String, PluginOperatorConfig>,
+    plugin: BTreeMap<String, RawPluginOperator>,
     #[serde(default)]
     aws: AwsConfig,
     #[serde(default)]
@@ -328,30 +331,57 @@ pub enum SmtpTls {
     Tls,
 }
 
-/// What the operator says about one plugin.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// What the operator says about one plugin, as written.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PluginOperatorConfig {
+struct RawPluginOperator {
     #[serde(default = "yes")]
+    enabled: bool,
+    sha256: Option<String>,
+    #[serde(default)]
+    settings: toml::Table,
+    #[serde(default)]
+    grants: RawGrants,
+    #[serde(default)]
+    limits: Limits,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGrants {
+    #[serde(default)]
+    accounts: bool,
+    items: Option<ItemsGrant>,
+    http: Option<RawHttpGrant>,
+    mail: Option<MailGrant>,
+    files: Option<FilesGrant>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttpGrant {
+    origins: Vec<String>,
+    #[serde(default)]
+    private_networks: Vec<String>,
+}
+
+/// What the operator says about one plugin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginOperatorConfig {
     pub enabled: bool,
     /// SHA-256 of the plugin's component file (hex): when set, any other file in the plugin's
     /// directory is refused, so grants and settings stay with the code the operator vetted.
     pub sha256: Option<String>,
     /// Values the plugin reads through the `settings` interface.
-    #[serde(default)]
     pub settings: toml::Table,
-    #[serde(default)]
     pub grants: GrantsConfig,
-    #[serde(default)]
     pub limits: LimitsConfig,
 }
 
-/// Capabilities the operator grants one plugin; the plugin gets the intersection of these and
-/// what its manifest asks for.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Capabilities the operator grants one plugin, parsed; the plugin gets the intersection of
+/// these and what its manifest asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GrantsConfig {
-    #[serde(default)]
     pub accounts: bool,
     pub items: Option<ItemsGrant>,
     pub http: Option<HttpGrant>,
@@ -360,50 +390,22 @@ pub struct GrantsConfig {
     pub files: Option<FilesGrant>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct FilesGrant {
-    /// Absolute directory paths.
-    pub dirs: Vec<PathBuf>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ItemsGrant {
-    /// Resource types the plugin may read; `*` for all.
-    pub resource_types: Vec<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HttpGrant {
-    /// `scheme://host[:port]` origins.
-    pub origins: Vec<String>,
+    pub origins: Vec<Origin>,
     /// Loopback, link-local, private or unspecified ranges the plugin may still reach; refused
     /// unless listed here.
-    #[serde(default)]
-    pub private_networks: Vec<String>,
+    pub private_networks: Vec<ipnet::IpNet>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct MailGrant {
-    /// Addresses, or `@domain` for a whole domain.
-    pub recipients: Vec<String>,
-}
+/// The operator's limits for one plugin.
+pub type LimitsConfig = Limits;
 
 /// What a plugin actually runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EffectiveLimits {
     pub memory_mib: u32,
     pub timeout_ms: u64,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitsConfig {
-    pub memory_mib: Option<u32>,
-    pub timeout_ms: Option<u64>,
 }
 
 impl Config {
@@ -456,171 +458,14 @@ impl Config {
             Some(dir) => resolve(dir),
             None => default_data_dir(),
         };
-        let storage = StorageConfig {
-            url: match raw.storage.url {
-                Some(url) => {
-                    if !(url.starts_with("sqlite:")
-                        || url.starts_with("postgres://")
-                        || url.starts_with("postgresql://"))
-                    {
-                        return Err(field(
-                            "storage.url",
-                            format!("`{url}` is neither sqlite:… nor postgres://…"),
-                        ));
-                    }
-                    url
-                }
-                None => format!("sqlite://{}", data_dir.join("simian.db").display()),
-            },
-        };
-        let memory_mib = raw.plugins.memory_mib.unwrap_or(64);
-        let max_memory_mib = raw.plugins.max_memory_mib.unwrap_or(512);
-        if memory_mib == 0 || memory_mib > max_memory_mib {
-            return Err(field(
-                "plugins.memory_mib",
-                format!(
-                    "{memory_mib} must be between 1 and plugins.max_memory_mib ({max_memory_mib})"
-                ),
-            ));
-        }
-        if max_memory_mib > 4096 {
-            return Err(field(
-                "plugins.max_memory_mib",
-                format!("{max_memory_mib} exceeds the 4096 MiB a wasm32 memory can hold"),
-            ));
-        }
-        let max_timeout_ms = raw.plugins.max_timeout_ms.unwrap_or(60_000);
-        let timeout_ms = raw.plugins.timeout_ms.unwrap_or(10_000.min(max_timeout_ms));
-        if timeout_ms == 0 || timeout_ms > max_timeout_ms {
-            return Err(field(
-                "plugins.timeout_ms",
-                format!(
-                    "{timeout_ms} must be between 1 and plugins.max_timeout_ms ({max_timeout_ms})"
-                ),
-            ));
-        }
-        let max_file_mib = raw.plugins.max_file_mib.unwrap_or(64);
-        if max_file_mib == 0 {
-            return Err(field("plugins.max_file_mib", "must be at least 1".into()));
-        }
-        let plugins = PluginsConfig {
-            dir: resolve(raw.plugins.dir.unwrap_or_else(|| PathBuf::from("plugins"))),
-            memory_mib,
-            max_memory_mib,
-            timeout_ms,
-            max_timeout_ms,
-            max_file_bytes: u64::from(max_file_mib) * 1024 * 1024,
-            max_instances: raw.plugins.max_instances.unwrap_or(64).max(1),
-            batch_size: raw.plugins.batch_size.unwrap_or(256).max(1),
-        };
-
-        let mut seen = std::collections::BTreeSet::new();
-        for (i, account) in raw.accounts.iter().enumerate() {
-            if account.id.len() != 12 || !account.id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(field(
-                    &format!("accounts[{i}].id"),
-                    format!("`{}` is not a 12-digit AWS account id", account.id),
-                ));
-            }
-            if !seen.insert(account.id.clone()) {
-                return Err(field(
-                    &format!("accounts[{i}].id"),
-                    format!("account {} is listed twice", account.id),
-                ));
-            }
-        }
-        let mut networks = Vec::with_capacity(raw.networks.len());
-        for (i, net) in raw.networks.into_iter().enumerate() {
-            let cidr = net.cidr.parse::<ipnet::IpNet>().map_err(|e| {
-                field(
-                    &format!("networks[{i}].cidr"),
-                    format!("`{}`: {e}", net.cidr),
-                )
-            })?;
-            networks.push(NetworkConfig {
-                name: net.name,
-                cidr: cidr.trunc(),
-                account: net.account,
-            });
-        }
-        for (id, op) in &raw.plugin {
-            if let Some(files) = &op.grants.files {
-                for (j, dir) in files.dirs.iter().enumerate() {
-                    if !dir.is_absolute() {
-                        return Err(field(
-                            &format!("plugin.{id}.grants.files.dirs[{j}]"),
-                            format!("`{}` must be an absolute path", dir.display()),
-                        ));
-                    }
-                }
-            }
-            if let Some(http) = &op.grants.http {
-                for (j, origin) in http.origins.iter().enumerate() {
-                    crate::plugin::grants::Origin::parse(origin)
-                        .map_err(|e| field(&format!("plugin.{id}.grants.http.origins[{j}]"), e))?;
-                }
-                for (j, net) in http.private_networks.iter().enumerate() {
-                    net.parse::<ipnet::IpNet>().map_err(|e| {
-                        field(
-                            &format!("plugin.{id}.grants.http.private_networks[{j}]"),
-                            format!("`{net}`: {e}"),
-                        )
-                    })?;
-                }
-            }
-            if let Some(ms) = op.limits.timeout_ms
-                && (ms == 0 || ms > max_timeout_ms)
-            {
-                return Err(field(
-                    &format!("plugin.{id}.limits.timeout_ms"),
-                    format!("{ms} must be between 1 and plugins.max_timeout_ms ({max_timeout_ms})"),
-                ));
-            }
-            if let Some(pin) = &op.sha256
-                && (pin.len() != 64 || !pin.bytes().all(|b| b.is_ascii_hexdigit()))
-            {
-                return Err(field(
-                    &format!("plugin.{id}.sha256"),
-                    format!(
-                        "`{pin}` is not a SHA-256 digest (64 hex digits); `simian plugin trust <dir>` writes it"
-                    ),
-                ));
-            }
-            if !crate::plugin::manifest::is_plugin_id(id) {
-                return Err(field(
-                    &format!("plugin.{id}"),
-                    "a plugin id is lowercase letters, digits and dashes, starting with a letter"
-                        .into(),
-                ));
-            }
-            if let Some(mail) = &op.grants.mail {
-                for (j, r) in mail.recipients.iter().enumerate() {
-                    crate::plugin::grants::check_recipient_pattern(r).map_err(|e| {
-                        field(&format!("plugin.{id}.grants.mail.recipients[{j}]"), e)
-                    })?;
-                }
-            }
-            if let Some(mem) = op.limits.memory_mib
-                && (mem == 0 || mem > max_memory_mib)
-            {
-                return Err(field(
-                    &format!("plugin.{id}.limits.memory_mib"),
-                    format!(
-                        "{mem} must be between 1 and plugins.max_memory_mib ({max_memory_mib})"
-                    ),
-                ));
-            }
-        }
-        for t in raw.watch.intervals.keys() {
-            if !crate::resource_types::is_supported(t) {
-                return Err(field(
-                    &format!("watch.intervals.\"{t}\""),
-                    format!(
-                        "unknown resource type; known: {}",
-                        crate::resource_types::all().join(", ")
-                    ),
-                ));
-            }
+        let storage = storage_section(raw.storage, &data_dir).map_err(|e| field(e.0, e.1))?;
+        let plugins = plugins_section(raw.plugins, &resolve).map_err(|e| field(e.0, e.1))?;
+        accounts_section(&raw.accounts).map_err(|(f, m)| field(&f, m))?;
+        let networks = networks_section(raw.networks).map_err(|(f, m)| field(&f, m))?;
+        let mut plugin = BTreeMap::new();
+        for (id, op) in raw.plugin {
+            let parsed = plugin_section(&id, op, &plugins).map_err(|(f, m)| field(&f, m))?;
+            plugin.insert(id, parsed);
         }
         for (i, o) in raw.overrides.iter().enumerate() {
             if !o.disabled && o.score.is_none() {
@@ -650,7 +495,7 @@ impl Config {
             accounts: raw.accounts,
             networks,
             smtp: raw.smtp,
-            plugin: raw.plugin,
+            plugin,
             aws: raw.aws,
             watch: raw.watch,
             overrides: raw.overrides,
@@ -674,7 +519,7 @@ impl Config {
     pub fn effective_limits(
         &self,
         plugin_id: &str,
-        requested: &crate::plugin::manifest::RequestedLimits,
+        requested: &Limits,
     ) -> EffectiveLimits {
         let op = self
             .plugin
@@ -703,6 +548,211 @@ impl Config {
     pub fn compile_cache_dir(&self) -> PathBuf {
         self.data_dir.join("cache").join("plugins")
     }
+}
+
+/// A field that failed, and why: the caller adds the file.
+type FieldError = (String, String);
+
+fn storage_section(
+    raw: RawStorage,
+    data_dir: &Path,
+) -> Result<StorageConfig, (&'static str, String)> {
+    let url = match raw.url {
+        Some(url) => {
+            if !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
+            {
+                return Err((
+                    "storage.url",
+                    format!("`{url}` is neither sqlite:… nor postgres://…"),
+                ));
+            }
+            url
+        }
+        None => format!("sqlite://{}", data_dir.join("simian.db").display()),
+    };
+    Ok(StorageConfig { url })
+}
+
+fn plugins_section(
+    raw: RawPlugins,
+    resolve: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<PluginsConfig, (&'static str, String)> {
+    let memory_mib = raw.memory_mib.unwrap_or(64);
+    let max_memory_mib = raw.max_memory_mib.unwrap_or(512);
+    if memory_mib == 0 || memory_mib > max_memory_mib {
+        return Err((
+            "plugins.memory_mib",
+            format!("{memory_mib} must be between 1 and plugins.max_memory_mib ({max_memory_mib})"),
+        ));
+    }
+    if max_memory_mib > 4096 {
+        return Err((
+            "plugins.max_memory_mib",
+            format!("{max_memory_mib} exceeds the 4096 MiB a wasm32 memory can hold"),
+        ));
+    }
+    let max_timeout_ms = raw.max_timeout_ms.unwrap_or(60_000);
+    let timeout_ms = raw.timeout_ms.unwrap_or(10_000.min(max_timeout_ms));
+    if timeout_ms == 0 || timeout_ms > max_timeout_ms {
+        return Err((
+            "plugins.timeout_ms",
+            format!("{timeout_ms} must be between 1 and plugins.max_timeout_ms ({max_timeout_ms})"),
+        ));
+    }
+    let max_file_mib = raw.max_file_mib.unwrap_or(64);
+    if max_file_mib == 0 {
+        return Err(("plugins.max_file_mib", "must be at least 1".into()));
+    }
+    Ok(PluginsConfig {
+        dir: resolve(raw.dir.unwrap_or_else(|| PathBuf::from("plugins"))),
+        memory_mib,
+        max_memory_mib,
+        timeout_ms,
+        max_timeout_ms,
+        max_file_bytes: u64::from(max_file_mib) * 1024 * 1024,
+        max_instances: raw.max_instances.unwrap_or(64).max(1),
+        batch_size: raw.batch_size.unwrap_or(256).max(1),
+    })
+}
+
+fn accounts_section(accounts: &[AccountConfig]) -> Result<(), FieldError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, account) in accounts.iter().enumerate() {
+        if account.id.len() != 12 || !account.id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err((
+                format!("accounts[{i}].id"),
+                format!("`{}` is not a 12-digit AWS account id", account.id),
+            ));
+        }
+        if !seen.insert(account.id.clone()) {
+            return Err((
+                format!("accounts[{i}].id"),
+                format!("account {} is listed twice", account.id),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn networks_section(raw: Vec<RawNetwork>) -> Result<Vec<NetworkConfig>, FieldError> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, net)| {
+            let cidr = net.cidr.parse::<ipnet::IpNet>().map_err(|e| {
+                (format!("networks[{i}].cidr"), format!("`{}`: {e}", net.cidr))
+            })?;
+            Ok(NetworkConfig {
+                name: net.name,
+                cidr: cidr.trunc(),
+                account: net.account,
+            })
+        })
+        .collect()
+}
+
+/// One `[plugin.<id>]` section, its grants parsed (origins, networks, recipients checked).
+fn plugin_section(
+    id: &str,
+    raw: RawPluginOperator,
+    plugins: &PluginsConfig,
+) -> Result<PluginOperatorConfig, FieldError> {
+    let at = |f: &str| format!("plugin.{id}{f}");
+    if !is_plugin_id(id) {
+        return Err((
+            at(""),
+            "a plugin id is lowercase letters, digits and dashes, starting with a letter".into(),
+        ));
+    }
+    if let Some(pin) = &raw.sha256
+        && (pin.len() != 64 || !pin.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err((
+            at(".sha256"),
+            format!(
+                "`{pin}` is not a SHA-256 digest (64 hex digits); `simian plugin trust <dir>` writes it"
+            ),
+        ));
+    }
+    if let Some(ms) = raw.limits.timeout_ms
+        && (ms == 0 || ms > plugins.max_timeout_ms)
+    {
+        return Err((
+            at(".limits.timeout_ms"),
+            format!(
+                "{ms} must be between 1 and plugins.max_timeout_ms ({})",
+                plugins.max_timeout_ms
+            ),
+        ));
+    }
+    if let Some(mem) = raw.limits.memory_mib
+        && (mem == 0 || mem > plugins.max_memory_mib)
+    {
+        return Err((
+            at(".limits.memory_mib"),
+            format!(
+                "{mem} must be between 1 and plugins.max_memory_mib ({})",
+                plugins.max_memory_mib
+            ),
+        ));
+    }
+    let g = raw.grants;
+    if let Some(files) = &g.files {
+        for (j, dir) in files.dirs.iter().enumerate() {
+            if !dir.is_absolute() {
+                return Err((
+                    at(&format!(".grants.files.dirs[{j}]")),
+                    format!("`{}` must be an absolute path", dir.display()),
+                ));
+            }
+        }
+    }
+    if let Some(mail) = &g.mail {
+        for (j, r) in mail.recipients.iter().enumerate() {
+            check_recipient_pattern(r)
+                .map_err(|e| (at(&format!(".grants.mail.recipients[{j}]")), e))?;
+        }
+    }
+    let http = match g.http {
+        None => None,
+        Some(http) => Some(HttpGrant {
+            origins: http
+                .origins
+                .iter()
+                .enumerate()
+                .map(|(j, o)| {
+                    Origin::parse(o).map_err(|e| (at(&format!(".grants.http.origins[{j}]")), e))
+                })
+                .collect::<Result<_, _>>()?,
+            private_networks: http
+                .private_networks
+                .iter()
+                .enumerate()
+                .map(|(j, n)| {
+                    n.parse::<ipnet::IpNet>().map_err(|e| {
+                        (
+                            at(&format!(".grants.http.private_networks[{j}]")),
+                            format!("`{n}`: {e}"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        }),
+    };
+    Ok(PluginOperatorConfig {
+        enabled: raw.enabled,
+        sha256: raw.sha256,
+        settings: raw.settings,
+        grants: GrantsConfig {
+            accounts: g.accounts,
+            items: g.items,
+            http,
+            mail: g.mail,
+            files: g.files,
+        },
+        limits: raw.limits,
+    })
 }
 
 fn default_data_dir() -> PathBuf {
@@ -823,7 +873,7 @@ score = 3
             None,
         )
         .expect("parses");
-        use crate::plugin::manifest::RequestedLimits;
+        use crate::scopes::Limits as RequestedLimits;
         let greedy = RequestedLimits {
             memory_mib: Some(4096),
             timeout_ms: Some(3_600_000),

@@ -12,6 +12,7 @@ pub mod pipeline;
 pub mod plugin;
 pub mod resource_types;
 pub mod runtime;
+pub mod scopes;
 pub mod services;
 pub mod store;
 pub mod text;

@@ -7,6 +7,9 @@
 //! Path syntax: dot-separated keys from the envelope root; `[]` after a key means every
 //! element of that array, e.g. `configuration.accessKeys[].lastUsedDate`.
 
+use std::path::PathBuf;
+
+use crate::config::{Config, ConfigError};
 use crate::watch::{RegionScope, registry, watcher_of};
 
 /// The region recorded for global (IAM) resources.
@@ -32,6 +35,24 @@ pub fn is_global(resource_type: &str) -> bool {
 
 pub fn is_supported(resource_type: &str) -> bool {
     watcher_of(resource_type).is_some()
+}
+
+/// A configuration may only name supported types (`[watch] intervals`). Checked where the
+/// runtime starts or reloads: the configuration module cannot know the watchers.
+pub fn check_config(config: &Config) -> Result<(), ConfigError> {
+    for t in config.watch.intervals.keys() {
+        if !is_supported(t) {
+            return Err(ConfigError::Field {
+                path: config
+                    .source
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("<defaults>")),
+                field: format!("watch.intervals.\"{t}\""),
+                message: format!("unknown resource type; known: {}", all().join(", ")),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -62,6 +83,15 @@ mod tests {
         }
         assert!(!is_global("AWS::S3::Bucket"));
         assert!(!is_supported("AWS::Nope::X"));
+    }
+
+    #[test]
+    fn unknown_interval_types_are_named() {
+        let c = Config::parse("[watch.intervals]\n\"AWS::Nope::X\" = 5\n", None).expect("parses");
+        let e = check_config(&c).expect_err("unknown type");
+        assert!(e.to_string().contains("watch.intervals.\"AWS::Nope::X\""), "{e}");
+        let ok = Config::parse("[watch.intervals]\n\"AWS::IAM::User\" = 5\n", None).expect("parses");
+        assert!(check_config(&ok).is_ok());
     }
 
     #[test]

@@ -9,8 +9,7 @@ use serde::Serialize;
 
 use super::{Format, KindArg};
 use crate::config::Config;
-use crate::plugin::calls::Counters;
-use crate::plugin::loaded::{self, LoadRequest, PluginFiles, summarize_imports};
+use crate::plugin::loaded::{self, Counters, LoadRequest, PluginFiles, summarize_imports};
 use crate::plugin::manifest::{MANIFEST_FILE, Manifest, PluginKind, is_plugin_id};
 use crate::services::HostServices;
 use crate::services::items::MemoryItems;

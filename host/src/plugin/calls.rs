@@ -6,10 +6,9 @@
 //! pipelines).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::contract::{Change, Issue, PluginInfo};
@@ -32,40 +31,6 @@ pub const MAX_REMEDIATION_BYTES: usize = 16 * 1024;
 /// The most a `describe()` call may take, whatever the plugin's own budget: it runs at every
 /// load and reload, and only lists checks.
 pub const DESCRIBE_BUDGET: Duration = Duration::from_secs(2);
-
-/// Per-plugin counters, kept across reloads of the same plugin id.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub calls: AtomicU64,
-    pub items: AtomicU64,
-    pub total_time_us: AtomicU64,
-    pub traps: AtomicU64,
-    pub timeouts: AtomicU64,
-    pub peak_memory_bytes: AtomicU64,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct CountersSnapshot {
-    pub calls: u64,
-    pub items: u64,
-    pub total_time_ms: f64,
-    pub traps: u64,
-    pub timeouts: u64,
-    pub peak_memory_bytes: u64,
-}
-
-impl Counters {
-    pub fn snapshot(&self) -> CountersSnapshot {
-        CountersSnapshot {
-            calls: self.calls.load(Ordering::Relaxed),
-            items: self.items.load(Ordering::Relaxed),
-            total_time_ms: self.total_time_us.load(Ordering::Relaxed) as f64 / 1000.0,
-            traps: self.traps.load(Ordering::Relaxed),
-            timeouts: self.timeouts.load(Ordering::Relaxed),
-            peak_memory_bytes: self.peak_memory_bytes.load(Ordering::Relaxed),
-        }
-    }
-}
 
 impl LoadedPlugin {
     async fn permit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, PluginFailure> {

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::manifest::RequestedCapabilities;
 use crate::config::GrantsConfig;
+pub use crate::scopes::{HttpScope, Origin, check_recipient_pattern, plain_address};
 
 /// A capability a plugin can import, by its WIT interface name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -65,50 +66,6 @@ impl std::fmt::Display for Capability {
     }
 }
 
-/// `scheme://host:port`, with the default port made explicit so comparisons are exact.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Origin {
-    pub scheme: String,
-    pub host: String,
-    pub port: u16,
-}
-
-impl Origin {
-    pub fn parse(text: &str) -> Result<Origin, String> {
-        let url = url::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-        let origin = Self::of_url(&url).map_err(|e| format!("`{text}`: {e}"))?;
-        if url.path() != "/" && !url.path().is_empty() || url.query().is_some() {
-            return Err(format!(
-                "`{text}` must be an origin (scheme://host[:port]) without a path"
-            ));
-        }
-        Ok(origin)
-    }
-
-    pub fn of_url(url: &url::Url) -> Result<Origin, String> {
-        let scheme = url.scheme().to_ascii_lowercase();
-        if scheme != "http" && scheme != "https" {
-            return Err(format!("scheme `{scheme}` is not http or https"));
-        }
-        let host = url
-            .host_str()
-            .ok_or_else(|| "no host".to_string())?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
-        let port = url
-            .port_or_known_default()
-            .ok_or_else(|| "no port".to_string())?;
-        Ok(Origin { scheme, host, port })
-    }
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
-    }
-}
-
 /// The effective permissions of one loaded plugin.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Grants {
@@ -120,17 +77,6 @@ pub struct Grants {
     pub mail: Option<BTreeSet<String>>,
     /// Directories preopened read-only, at the same path inside the sandbox.
     pub files: Vec<std::path::PathBuf>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct HttpScope {
-    pub origins: BTreeSet<Origin>,
-    #[serde(serialize_with = "serialize_nets")]
-    pub private_networks: Vec<ipnet::IpNet>,
-}
-
-fn serialize_nets<S: serde::Serializer>(nets: &[ipnet::IpNet], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(nets.iter().map(|n| n.to_string()))
 }
 
 impl Grants {
@@ -152,11 +98,7 @@ impl Grants {
         };
         let http = match (&requested.http, &granted.http) {
             (Some(req), Some(grant)) => {
-                let granted: BTreeSet<Origin> = grant
-                    .origins
-                    .iter()
-                    .filter_map(|o| Origin::parse(o).ok())
-                    .collect();
+                let granted: BTreeSet<Origin> = grant.origins.iter().cloned().collect();
                 // A request for `*` takes whatever origins the operator granted.
                 let origins: BTreeSet<Origin> = if req.origins.iter().any(|o| o == "*") {
                     granted
@@ -169,11 +111,7 @@ impl Grants {
                 };
                 (!origins.is_empty()).then(|| HttpScope {
                     origins,
-                    private_networks: grant
-                        .private_networks
-                        .iter()
-                        .filter_map(|n| n.parse().ok())
-                        .collect(),
+                    private_networks: grant.private_networks.clone(),
                 })
             }
             _ => None,
@@ -247,10 +185,7 @@ impl Grants {
     pub fn check_origin(&self, origin: &Origin) -> Result<&HttpScope, String> {
         match &self.http {
             None => Err("capability `http` is not granted".into()),
-            Some(scope) if scope.origins.contains(origin) => Ok(scope),
-            Some(_) => Err(format!(
-                "capability `http` is not granted for origin {origin}"
-            )),
+            Some(scope) => scope.check(origin).map(|()| scope),
         }
     }
 
@@ -273,83 +208,6 @@ impl Grants {
             ))
         }
     }
-}
-
-/// `address` as a plain, lowercased `local@domain`, or why it is not one.
-pub fn plain_address(address: &str) -> Result<String, String> {
-    let address = address.trim().to_ascii_lowercase();
-    let shown = crate::text::escape_controls(crate::text::truncate(&address, 320)).into_owned();
-    let refuse = |why: &str| Err(format!("recipient `{shown}` {why}"));
-    let Some((local, domain)) = address.split_once('@') else {
-        return refuse("is not an address (local@domain)");
-    };
-    if address.len() > 254 || local.is_empty() || local.len() > 64 {
-        return refuse("is not an address (local@domain)");
-    }
-    let local_ok = local.split('.').all(|atom| {
-        !atom.is_empty()
-            && atom.bytes().all(|b| {
-                b.is_ascii_alphanumeric()
-                    || matches!(
-                        b,
-                        b'+' | b'-'
-                            | b'_'
-                            | b'='
-                            | b'#'
-                            | b'$'
-                            | b'&'
-                            | b'*'
-                            | b'/'
-                            | b'^'
-                            | b'{'
-                            | b'}'
-                            | b'|'
-                            | b'~'
-                            | b'`'
-                            | b'\''
-                            | b'?'
-                    )
-            })
-    });
-    if !local_ok {
-        return refuse(
-            "has a local part with characters a relay may route on (only letters, digits and .+-_ and the like)",
-        );
-    }
-    if !is_domain(domain) {
-        return refuse("has no plain domain after its single `@`");
-    }
-    Ok(address)
-}
-
-fn is_domain(domain: &str) -> bool {
-    domain.len() <= 253
-        && domain.contains('.')
-        && domain.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-}
-
-/// A recipient scope in a grant or manifest: `*`, `@domain` or a plain address.
-pub fn check_recipient_pattern(pattern: &str) -> Result<(), String> {
-    let p = pattern.trim().to_ascii_lowercase();
-    if p == "*" {
-        return Ok(());
-    }
-    if let Some(domain) = p.strip_prefix('@') {
-        return if is_domain(domain) {
-            Ok(())
-        } else {
-            Err(format!("`{pattern}` is not `*`, `@domain` or an address"))
-        };
-    }
-    plain_address(&p).map(|_| ())
 }
 
 /// Whether scope `wide` (an address, `@domain`, or `*` for anyone) includes `narrow`.
@@ -417,7 +275,7 @@ mod tests {
                 recipients: vec!["sec@corp.example".into()],
             }),
             http: Some(HttpGrant {
-                origins: vec!["https://hooks.slack.com".into()],
+                origins: vec![Origin::parse("https://hooks.slack.com").expect("origin")],
                 private_networks: vec![],
             }),
             ..Default::default()
@@ -532,7 +390,7 @@ mod tests {
                 resource_types: vec!["AWS::IAM::User".into()],
             }),
             http: Some(HttpGrant {
-                origins: vec!["https://hooks.example.com:443".into()],
+                origins: vec![Origin::parse("https://hooks.example.com:443").expect("origin")],
                 private_networks: vec![],
             }),
             mail: Some(MailGrant {

@@ -301,9 +301,14 @@ impl HostState {
         &mut self,
         req: egress::HttpRequest,
     ) -> Result<egress::HttpResponse, HostError> {
-        self.require(Capability::Http)?;
         let plugin = self.plugin.clone();
-        let result = egress::send(&plugin.grants, &plugin.services.http, req).await;
+        let Some(scope) = &plugin.grants.http else {
+            return Err(HostError::Denied(format!(
+                "capability `http` is not granted to plugin `{}`",
+                plugin.id
+            )));
+        };
+        let result = egress::send(scope, &plugin.services.http, req).await;
         if let Err(e) = &result {
             // The URL is the plugin's and may carry a secret (a webhook path): errors name the
             // origin only.

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{HttpGrant, ItemsGrant, MailGrant};
+pub use crate::scopes::is_plugin_id;
+use crate::scopes::{ItemsGrant, Limits, MailGrant};
 
 pub const MANIFEST_FILE: &str = "plugin.toml";
 
@@ -79,20 +80,8 @@ pub struct RequestedHttp {
     pub origins: Vec<String>,
 }
 
-impl From<&HttpGrant> for RequestedHttp {
-    fn from(g: &HttpGrant) -> Self {
-        RequestedHttp {
-            origins: g.origins.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RequestedLimits {
-    pub memory_mib: Option<u32>,
-    pub timeout_ms: Option<u64>,
-}
+/// What a manifest's `[limits]` asks for.
+pub type RequestedLimits = Limits;
 
 impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest, ManifestError> {
@@ -133,13 +122,13 @@ impl Manifest {
         if let Some(http) = &manifest.capabilities.http {
             // `*`: wherever the operator grants (a webhook notifier cannot know the URL).
             for (i, origin) in http.origins.iter().enumerate().filter(|(_, o)| *o != "*") {
-                super::grants::Origin::parse(origin)
+                crate::scopes::Origin::parse(origin)
                     .map_err(|e| invalid(format!("field `capabilities.http.origins[{i}]`: {e}")))?;
             }
         }
         if let Some(mail) = &manifest.capabilities.mail {
             for (i, r) in mail.recipients.iter().enumerate() {
-                super::grants::check_recipient_pattern(r).map_err(|e| {
+                crate::scopes::check_recipient_pattern(r).map_err(|e| {
                     invalid(format!("field `capabilities.mail.recipients[{i}]`: {e}"))
                 })?;
             }
@@ -154,14 +143,6 @@ impl Manifest {
     }
 }
 
-pub fn is_plugin_id(id: &str) -> bool {
-    let mut chars = id.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-        && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
 
 #[cfg(test)]
 mod tests {

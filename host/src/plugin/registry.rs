@@ -18,8 +18,7 @@ use tokio::sync::broadcast;
 use super::engine::PluginEngine;
 use futures::StreamExt;
 
-use super::calls::{Counters, CountersSnapshot};
-use super::loaded::{LoadError, LoadRequest, LoadedPlugin, PluginFiles};
+use super::loaded::{Counters, CountersSnapshot, LoadError, LoadRequest, LoadedPlugin, PluginFiles};
 use super::manifest::{MANIFEST_FILE, PluginKind};
 use crate::config::Config;
 use crate::services::HostServices;

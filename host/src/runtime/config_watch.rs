@@ -125,7 +125,7 @@ impl Runtime {
 
     /// Read the file again and apply it, or keep the configuration serving and say why not.
     pub async fn reload_config_file(&self, path: &Path) -> Result<ConfigChange, String> {
-        match Config::load(path) {
+        match Config::load(path).and_then(|c| crate::resource_types::check_config(&c).map(|_| c)) {
             Ok(new) => {
                 let change = self.apply_config(new).await;
                 let watched = super::sweep::watched_accounts(&self.config(), None).len();

@@ -62,6 +62,7 @@ impl Runtime {
         access: StoreAccess,
         items: Option<Vec<crate::item::Item>>,
     ) -> anyhow::Result<Runtime> {
+        crate::resource_types::check_config(&config)?;
         if access == StoreAccess::Writer {
             std::fs::create_dir_all(&config.data_dir)
                 .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;

@@ -1,6 +1,7 @@
 //! Outbound HTTP on a plugin's behalf.
 //!
-//! Every request and every redirect hop is checked against the plugin's granted origins; the
+//! The `http` capability's egress rules: every request and every redirect hop is checked
+//! against the plugin's granted origins (its `HttpScope`); the
 //! host resolves DNS itself and pins the connection to an address it checked, refusing
 //! loopback, link-local (cloud metadata), private and unspecified addresses unless the operator
 //! listed them. Time and response size are capped.
@@ -9,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::HostError;
-use crate::plugin::grants::{Grants, HttpScope, Origin};
+use crate::scopes::{HttpScope, Origin};
 
 #[derive(Debug, Clone)]
 pub struct HttpLimits {
@@ -163,7 +164,7 @@ async fn resolve_checked(
 }
 
 pub async fn send(
-    grants: &Grants,
+    scope: &HttpScope,
     limits: &HttpLimits,
     req: HttpRequest,
 ) -> Result<HttpResponse, HostError> {
@@ -188,7 +189,7 @@ pub async fn send(
     let mut url = url::Url::parse(&req.url).map_err(|e| HostError::Invalid(format!("url: {e}")))?;
     for hop in 0..=limits.max_redirects {
         let origin = Origin::of_url(&url).map_err(HostError::Invalid)?;
-        let scope = grants.check_origin(&origin).map_err(HostError::Denied)?;
+        scope.check(&origin).map_err(HostError::Denied)?;
         let addr = resolve_checked(&origin, scope, deadline).await?;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
