@@ -516,11 +516,7 @@ impl Config {
 
     /// The limits one plugin runs under: the operator's (`[plugin.<id>.limits]`, else
     /// `[plugins]`), lowered by the manifest's own request, never raised by it.
-    pub fn effective_limits(
-        &self,
-        plugin_id: &str,
-        requested: &Limits,
-    ) -> EffectiveLimits {
+    pub fn effective_limits(&self, plugin_id: &str, requested: &Limits) -> EffectiveLimits {
         let op = self
             .plugin
             .get(plugin_id)
@@ -641,7 +637,10 @@ fn networks_section(raw: Vec<RawNetwork>) -> Result<Vec<NetworkConfig>, FieldErr
         .enumerate()
         .map(|(i, net)| {
             let cidr = net.cidr.parse::<ipnet::IpNet>().map_err(|e| {
-                (format!("networks[{i}].cidr"), format!("`{}`: {e}", net.cidr))
+                (
+                    format!("networks[{i}].cidr"),
+                    format!("`{}`: {e}", net.cidr),
+                )
             })?;
             Ok(NetworkConfig {
                 name: net.name,

@@ -89,8 +89,12 @@ mod tests {
     fn unknown_interval_types_are_named() {
         let c = Config::parse("[watch.intervals]\n\"AWS::Nope::X\" = 5\n", None).expect("parses");
         let e = check_config(&c).expect_err("unknown type");
-        assert!(e.to_string().contains("watch.intervals.\"AWS::Nope::X\""), "{e}");
-        let ok = Config::parse("[watch.intervals]\n\"AWS::IAM::User\" = 5\n", None).expect("parses");
+        assert!(
+            e.to_string().contains("watch.intervals.\"AWS::Nope::X\""),
+            "{e}"
+        );
+        let ok =
+            Config::parse("[watch.intervals]\n\"AWS::IAM::User\" = 5\n", None).expect("parses");
         assert!(check_config(&ok).is_ok());
     }
 

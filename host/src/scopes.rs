@@ -194,4 +194,3 @@ pub fn check_recipient_pattern(pattern: &str) -> Result<(), String> {
     }
     plain_address(&p).map(|_| ())
 }
-

@@ -18,7 +18,9 @@ use tokio::sync::broadcast;
 use super::engine::PluginEngine;
 use futures::StreamExt;
 
-use super::loaded::{Counters, CountersSnapshot, LoadError, LoadRequest, LoadedPlugin, PluginFiles};
+use super::loaded::{
+    Counters, CountersSnapshot, LoadError, LoadRequest, LoadedPlugin, PluginFiles,
+};
 use super::manifest::{MANIFEST_FILE, PluginKind};
 use crate::config::Config;
 use crate::services::HostServices;
