@@ -13,15 +13,13 @@ use serde::Serialize;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
 use tracing::{debug, warn};
 
-use super::hash::{Hasher, Hashes, canonical_document};
+use super::plan::{Deletion, Outcome, Planned, classify, load_scope, validate};
 use super::{Backend, StoreError, SweepId, begin_write, now_ms, q};
 use crate::item::Item;
 
 /// Rows per multi-VALUES statement: measured faster than both 1 and 1,000.
 const BATCH: usize = 50;
 
-/// Below this many items, splitting the hashing across threads costs more than it saves.
-const PARALLEL_MIN: usize = 2_000;
 
 /// What one listing covers: every item of one type in one account and region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -122,46 +120,6 @@ pub struct ScopeSummary {
     pub changes: Vec<Change>,
 }
 
-/// The stored state of one item, as needed to classify an observation.
-#[derive(Debug, Clone)]
-struct StoredRow {
-    id: i64,
-    durable_hash: String,
-    complete_hash: String,
-    deleted: bool,
-    revision_id: Option<i64>,
-    arn: String,
-}
-
-#[derive(Debug)]
-enum Outcome {
-    New,
-    Recreated { id: i64 },
-    Modified { id: i64 },
-    Ephemeral { id: i64, revision_id: i64 },
-}
-
-struct Planned {
-    item: Item,
-    outcome: Outcome,
-    hashes: Hashes,
-    document: String,
-    captured_at_ms: i64,
-}
-
-struct Deletion {
-    id: i64,
-    resource_id: String,
-    revision_id: i64,
-    arn: String,
-}
-
-struct Plan {
-    changed: Vec<Planned>,
-    unchanged: u64,
-    deletions: Vec<Deletion>,
-}
-
 pub(crate) async fn check_running(
     tx: &mut Transaction<'static, Any>,
     sweep: SweepId,
@@ -172,193 +130,11 @@ pub(crate) async fn check_running(
         .await
         .map_err(q("reading sweep status"))?
         .ok_or(StoreError::NoSuchSweep(sweep))?;
-    let status: String = row.try_get(0).map_err(q("reading sweep status"))?;
+    let status: String = row.try_get("status").map_err(q("reading sweep status"))?;
     if status != "running" {
         return Err(StoreError::SweepNotRunning { id: sweep, status });
     }
     Ok(())
-}
-
-/// Reject items from another scope (they would corrupt this scope's deletions) and keep the
-/// last of any duplicates.
-fn validate(scope: &Scope, items: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-    for item in &items {
-        let field = if item.account_id != scope.account_id {
-            "account id"
-        } else if item.region != scope.region {
-            "region"
-        } else if item.resource_type != scope.resource_type {
-            "resource type"
-        } else {
-            continue;
-        };
-        return Err(StoreError::ScopeMismatch {
-            item: item.label(),
-            scope: scope.to_string(),
-            field,
-        });
-    }
-    let distinct: HashSet<&str> = items.iter().map(|i| i.resource_id.as_str()).collect();
-    if distinct.len() == items.len() {
-        return Ok(items);
-    }
-    let duplicates = items.len() - distinct.len();
-    drop(distinct);
-    warn!(%scope, duplicates, "listing repeats resource ids; keeping the last of each");
-    let mut last: HashMap<String, usize> = HashMap::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        last.insert(item.resource_id.clone(), i);
-    }
-    Ok(items
-        .into_iter()
-        .enumerate()
-        .filter(|(i, item)| last.get(&item.resource_id) == Some(i))
-        .map(|(_, item)| item)
-        .collect())
-}
-
-async fn load_scope(
-    tx: &mut Transaction<'static, Any>,
-    scope: &Scope,
-) -> Result<HashMap<String, StoredRow>, StoreError> {
-    let what = "loading the scope's stored hashes";
-    let rows = sqlx::query(
-        "SELECT id, resource_id, durable_hash, complete_hash, deleted, current_revision_id, arn
-         FROM items WHERE account_id = $1 AND region = $2 AND resource_type = $3",
-    )
-    .bind(&scope.account_id)
-    .bind(&scope.region)
-    .bind(&scope.resource_type)
-    .fetch_all(&mut **tx)
-    .await
-    .map_err(q(what))?;
-    let mut stored = HashMap::with_capacity(rows.len());
-    for r in &rows {
-        let deleted: i64 = r.try_get(4).map_err(q(what))?;
-        stored.insert(
-            r.try_get::<String, _>(1).map_err(q(what))?,
-            StoredRow {
-                id: r.try_get(0).map_err(q(what))?,
-                durable_hash: r.try_get(2).map_err(q(what))?,
-                complete_hash: r.try_get(3).map_err(q(what))?,
-                deleted: deleted != 0,
-                revision_id: r.try_get(5).map_err(q(what))?,
-                arn: r.try_get(6).map_err(q(what))?,
-            },
-        );
-    }
-    Ok(stored)
-}
-
-/// Hash every item and compare with the stored rows. CPU-bound: runs off the async threads,
-/// split across cores for large listings.
-fn classify(
-    items: Vec<Item>,
-    stored: HashMap<String, StoredRow>,
-    resource_type: &str,
-    complete: bool,
-    now: i64,
-) -> Plan {
-    let threads = if items.len() < PARALLEL_MIN {
-        1
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
-    };
-    let chunk = items.len().div_ceil(threads).max(1);
-    let judge = |offset: usize, slice: &[Item]| {
-        let mut hasher = Hasher::for_type(resource_type);
-        let mut out = Vec::new();
-        for (i, item) in slice.iter().enumerate() {
-            let envelope = item.to_envelope();
-            let hashes = hasher.hash_envelope(&envelope);
-            let outcome = match stored.get(&item.resource_id) {
-                None => Outcome::New,
-                Some(s) if s.deleted => Outcome::Recreated { id: s.id },
-                Some(s) if s.durable_hash != hashes.durable => Outcome::Modified { id: s.id },
-                Some(s) if s.complete_hash != hashes.complete => match s.revision_id {
-                    Some(revision_id) => Outcome::Ephemeral {
-                        id: s.id,
-                        revision_id,
-                    },
-                    None => Outcome::Modified { id: s.id },
-                },
-                Some(_) => continue,
-            };
-            let document = canonical_document(&envelope);
-            let captured_at_ms = parse_capture_ms(&item.capture_time).unwrap_or(now);
-            out.push((offset + i, outcome, hashes, document, captured_at_ms));
-        }
-        out
-    };
-    let mut found = if threads == 1 {
-        judge(0, &items)
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = items
-                .chunks(chunk)
-                .enumerate()
-                .map(|(n, slice)| {
-                    let judge = &judge;
-                    s.spawn(move || judge(n * chunk, slice))
-                })
-                .collect();
-            handles
-                .into_iter()
-                // A panicking hasher thread re-panics here; spawn_blocking reports it.
-                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
-    };
-    found.sort_by_key(|f| f.0);
-
-    let deletions = if complete {
-        let seen: HashSet<&str> = items.iter().map(|i| i.resource_id.as_str()).collect();
-        let mut gone: Vec<Deletion> = stored
-            .iter()
-            .filter(|(rid, s)| !s.deleted && !seen.contains(rid.as_str()))
-            .filter_map(|(rid, s)| match s.revision_id {
-                Some(revision_id) => Some(Deletion {
-                    id: s.id,
-                    resource_id: rid.clone(),
-                    revision_id,
-                    arn: s.arn.clone(),
-                }),
-                None => {
-                    warn!(
-                        item = s.id,
-                        "stored item has no revision; cannot record its deletion"
-                    );
-                    None
-                }
-            })
-            .collect();
-        gone.sort_by_key(|d| d.id);
-        gone
-    } else {
-        Vec::new()
-    };
-
-    let unchanged = (items.len() - found.len()) as u64;
-    let mut found = found.into_iter().peekable();
-    let mut changed = Vec::with_capacity(found.len());
-    for (i, item) in items.into_iter().enumerate() {
-        if found.peek().is_some_and(|f| f.0 == i)
-            && let Some((_, outcome, hashes, document, captured_at_ms)) = found.next()
-        {
-            changed.push(Planned {
-                item,
-                outcome,
-                hashes,
-                document,
-                captured_at_ms,
-            });
-        }
-    }
-    Plan {
-        changed,
-        unchanged,
-        deletions,
-    }
 }
 
 /// `($1,$2),($3,$4)` for `rows` rows of `cols` parameters starting at `$first`.
@@ -380,6 +156,8 @@ fn placeholders(rows: usize, cols: usize, first: usize) -> String {
     s
 }
 
+/// Record one listing of one scope in one transaction: plan (off the async threads), then
+/// write the plan's steps in order.
 pub(super) async fn apply(
     pool: &AnyPool,
     backend: Backend,
@@ -414,25 +192,67 @@ pub(super) async fn apply(
         ..ScopeSummary::default()
     };
     if let Some((error, retries)) = &failure {
-        sqlx::query(
-            "INSERT INTO listing_errors
-                (sweep_id, account_id, region, resource_type, error, retries, at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(sweep.0)
-        .bind(&scope.account_id)
-        .bind(&scope.region)
-        .bind(&scope.resource_type)
-        .bind(error)
-        .bind(i64::from(*retries))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(q("recording a listing error"))?;
+        record_listing_error(&mut tx, sweep, scope, error, *retries, now).await?;
     }
-
-    // 1. Item rows for never-seen items; their ids are needed by the revisions.
     let mut changed = plan.changed;
+    insert_new_items(&mut tx, &mut changed, now, &mut summary).await?;
+    let revision_of = insert_revisions(&mut tx, sweep, &changed, &mut summary).await?;
+    point_items_at_revisions(&mut tx, scope, &changed, &revision_of, now, &mut summary).await?;
+    refresh_ephemeral(&mut tx, &changed, &mut summary).await?;
+    record_deletions(&mut tx, sweep, scope, &plan.deletions, now, &mut summary).await?;
+    record_scope_totals(&mut tx, sweep, scope, failure.is_none(), &summary, now).await?;
+
+    tx.commit().await.map_err(q("commit applying a listing"))?;
+    debug!(
+        %scope,
+        sweep = %sweep,
+        created = summary.created,
+        modified = summary.modified,
+        deleted = summary.deleted,
+        unchanged = summary.unchanged,
+        ephemeral = summary.ephemeral_updates,
+        failed = summary.listing_failed,
+        "listing applied"
+    );
+    Ok(summary)
+}
+
+type Tx<'a> = Transaction<'a, Any>;
+
+async fn record_listing_error(
+    tx: &mut Tx<'_>,
+    sweep: SweepId,
+    scope: &Scope,
+    error: &str,
+    retries: u32,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO listing_errors
+            (sweep_id, account_id, region, resource_type, error, retries, at_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(sweep.0)
+    .bind(&scope.account_id)
+    .bind(&scope.region)
+    .bind(&scope.resource_type)
+    .bind(error)
+    .bind(i64::from(retries))
+    .bind(now)
+    .execute(&mut **tx)
+    .await
+    .map_err(q("recording a listing error"))?;
+    Ok(())
+}
+
+/// Step 1: item rows for never-seen items, whose ids the revisions need. Afterwards a new item
+/// is written exactly like a re-created one.
+async fn insert_new_items(
+    tx: &mut Tx<'_>,
+    changed: &mut [Planned],
+    now: i64,
+    summary: &mut ScopeSummary,
+) -> Result<(), StoreError> {
     let mut new_ids: HashMap<String, i64> = HashMap::new();
     let fresh: Vec<usize> = (0..changed.len())
         .filter(|&i| matches!(changed[i].outcome, Outcome::New))
@@ -460,13 +280,13 @@ pub(super) async fn apply(
                 .bind(now);
         }
         let rows = query
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await
             .map_err(q("inserting new items"))?;
         summary.rows_written += rows.len() as u64;
         for r in &rows {
-            let id: i64 = r.try_get(0).map_err(q("reading new item ids"))?;
-            let rid: String = r.try_get(1).map_err(q("reading new item ids"))?;
+            let id: i64 = r.try_get("id").map_err(q("reading new item ids"))?;
+            let rid: String = r.try_get("resource_id").map_err(q("reading new item ids"))?;
             new_ids.insert(rid, id);
         }
     }
@@ -476,14 +296,29 @@ pub(super) async fn apply(
             what: format!("insert of item {rid}"),
             message: "the database returned no id for it".into(),
         })?;
-        // From here on a new item is written exactly like a re-created one.
         changed[i].outcome = Outcome::Recreated { id };
     }
+    Ok(())
+}
 
-    // 2. A full-snapshot revision per durable change.
-    let revised: Vec<usize> = (0..changed.len())
-        .filter(|&i| !matches!(changed[i].outcome, Outcome::Ephemeral { .. }))
-        .collect();
+/// The item id and change kind of a planned durable change (None: ephemeral only).
+fn durable(p: &Planned) -> Option<(i64, ChangeKind)> {
+    match p.outcome {
+        Outcome::Modified { id } => Some((id, ChangeKind::Modified)),
+        Outcome::Recreated { id } => Some((id, ChangeKind::Created)),
+        // New was rewritten to Recreated by step 1.
+        Outcome::New | Outcome::Ephemeral { .. } => None,
+    }
+}
+
+/// Step 2: a full-snapshot revision per durable change; returns item id → revision id.
+async fn insert_revisions(
+    tx: &mut Tx<'_>,
+    sweep: SweepId,
+    changed: &[Planned],
+    summary: &mut ScopeSummary,
+) -> Result<HashMap<i64, i64>, StoreError> {
+    let revised: Vec<&Planned> = changed.iter().filter(|p| durable(p).is_some()).collect();
     let mut revision_of: HashMap<i64, i64> = HashMap::with_capacity(revised.len());
     for chunk in revised.chunks(BATCH) {
         let sql = format!(
@@ -493,13 +328,9 @@ pub(super) async fn apply(
             placeholders(chunk.len(), 7, 1)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
-        for &i in chunk {
-            let p = &changed[i];
-            let (id, kind) = match p.outcome {
-                Outcome::Modified { id } => (id, ChangeKind::Modified),
-                Outcome::Recreated { id } => (id, ChangeKind::Created),
-                // Filtered out above; New was rewritten to Recreated.
-                Outcome::New | Outcome::Ephemeral { .. } => continue,
+        for p in chunk {
+            let Some((id, kind)) = durable(p) else {
+                continue;
             };
             query = query
                 .bind(id)
@@ -511,18 +342,32 @@ pub(super) async fn apply(
                 .bind(&p.document);
         }
         let rows = query
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await
             .map_err(q("inserting revisions"))?;
         summary.rows_written += rows.len() as u64;
         for r in &rows {
-            let rev: i64 = r.try_get(0).map_err(q("reading revision ids"))?;
-            let item: i64 = r.try_get(1).map_err(q("reading revision ids"))?;
+            let rev: i64 = r.try_get("id").map_err(q("reading revision ids"))?;
+            let item: i64 = r.try_get("item_id").map_err(q("reading revision ids"))?;
             revision_of.insert(item, rev);
         }
     }
+    Ok(revision_of)
+}
 
-    // 3. Point the items at their new revisions.
+/// Step 3: point the changed items at their new revisions, and note each change.
+async fn point_items_at_revisions(
+    tx: &mut Tx<'_>,
+    scope: &Scope,
+    changed: &[Planned],
+    revision_of: &HashMap<i64, i64>,
+    now: i64,
+    summary: &mut ScopeSummary,
+) -> Result<(), StoreError> {
+    let revised: Vec<(&Planned, i64, ChangeKind)> = changed
+        .iter()
+        .filter_map(|p| durable(p).map(|(id, kind)| (p, id, kind)))
+        .collect();
     for chunk in revised.chunks(BATCH) {
         let cols = 6;
         let sql = format!(
@@ -535,18 +380,13 @@ pub(super) async fn apply(
             chunk.len() * cols + 1
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
-        for &i in chunk {
-            let p = &changed[i];
-            let id = match p.outcome {
-                Outcome::Modified { id } | Outcome::Recreated { id } => id,
-                Outcome::New | Outcome::Ephemeral { .. } => continue,
-            };
-            let rev = *revision_of.get(&id).ok_or_else(|| StoreError::Corrupt {
+        for (p, id, _) in chunk {
+            let rev = *revision_of.get(id).ok_or_else(|| StoreError::Corrupt {
                 what: format!("revision insert for item {id}"),
                 message: "the database returned no revision id for it".into(),
             })?;
             query = query
-                .bind(id)
+                .bind(*id)
                 .bind(rev)
                 .bind(&p.hashes.durable)
                 .bind(&p.hashes.complete)
@@ -555,18 +395,12 @@ pub(super) async fn apply(
         }
         let done = query
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(q("updating changed items"))?;
         summary.rows_written += done.rows_affected();
     }
-    for &i in &revised {
-        let p = &changed[i];
-        let (id, kind) = match p.outcome {
-            Outcome::Modified { id } => (id, ChangeKind::Modified),
-            Outcome::Recreated { id } => (id, ChangeKind::Created),
-            Outcome::New | Outcome::Ephemeral { .. } => continue,
-        };
+    for (p, id, kind) in revised {
         match kind {
             ChangeKind::Modified => summary.modified += 1,
             _ => summary.created += 1,
@@ -579,8 +413,15 @@ pub(super) async fn apply(
             revision_id: revision_of.get(&id).copied().unwrap_or_default(),
         });
     }
+    Ok(())
+}
 
-    // 4. Ephemeral-only changes: refresh the latest snapshot in place, no new revision.
+/// Step 4: ephemeral-only changes refresh the latest snapshot in place, no new revision.
+async fn refresh_ephemeral(
+    tx: &mut Tx<'_>,
+    changed: &[Planned],
+    summary: &mut ScopeSummary,
+) -> Result<(), StoreError> {
     let ephemeral: Vec<(i64, i64, &Planned)> = changed
         .iter()
         .filter_map(|p| match p.outcome {
@@ -600,7 +441,7 @@ pub(super) async fn apply(
             query = query.bind(*rev).bind(&p.hashes.complete).bind(&p.document);
         }
         let done = query
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(q("updating revisions in place"))?;
         summary.rows_written += done.rows_affected();
@@ -615,16 +456,26 @@ pub(super) async fn apply(
             query = query.bind(*id).bind(&p.hashes.complete);
         }
         let done = query
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(q("updating items' complete hashes"))?;
         summary.rows_written += done.rows_affected();
     }
     summary.ephemeral_updates = ephemeral.len() as u64;
+    Ok(())
+}
 
-    // 5. Deletions (complete listings only): a 'deleted' revision carrying the last known
-    //    document, copied inside the database.
-    for chunk in plan.deletions.chunks(BATCH) {
+/// Step 5 (complete listings only): a 'deleted' revision carrying the last known document,
+/// copied inside the database, and the item marked deleted.
+async fn record_deletions(
+    tx: &mut Tx<'_>,
+    sweep: SweepId,
+    scope: &Scope,
+    deletions: &[Deletion],
+    now: i64,
+    summary: &mut ScopeSummary,
+) -> Result<(), StoreError> {
+    for chunk in deletions.chunks(BATCH) {
         let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
             "INSERT INTO revisions (item_id, sweep_id, kind, captured_at_ms, durable_hash,
@@ -639,14 +490,16 @@ pub(super) async fn apply(
             query = query.bind(d.revision_id);
         }
         let rows = query
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut **tx)
             .await
             .map_err(q("recording deletions"))?;
         summary.rows_written += rows.len() as u64;
         let mut revs: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
         for r in &rows {
-            let rev: i64 = r.try_get(0).map_err(q("reading deletion revision ids"))?;
-            let item: i64 = r.try_get(1).map_err(q("reading deletion revision ids"))?;
+            let rev: i64 = r.try_get("id").map_err(q("reading deletion revision ids"))?;
+            let item: i64 = r
+                .try_get("item_id")
+                .map_err(q("reading deletion revision ids"))?;
             revs.insert(item, rev);
         }
 
@@ -670,7 +523,7 @@ pub(super) async fn apply(
         }
         let done = query
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(q("marking items deleted"))?;
         summary.rows_written += done.rows_affected();
@@ -685,7 +538,17 @@ pub(super) async fn apply(
             });
         }
     }
+    Ok(())
+}
 
+async fn record_scope_totals(
+    tx: &mut Tx<'_>,
+    sweep: SweepId,
+    scope: &Scope,
+    complete: bool,
+    summary: &ScopeSummary,
+    now: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sweep_scopes (sweep_id, account_id, region, resource_type, complete,
             created, modified, deleted, unchanged, ephemeral_updates, applied_ms)
@@ -695,30 +558,17 @@ pub(super) async fn apply(
     .bind(&scope.account_id)
     .bind(&scope.region)
     .bind(&scope.resource_type)
-    .bind(i32::from(failure.is_none()))
+    .bind(i32::from(complete))
     .bind(summary.created as i64)
     .bind(summary.modified as i64)
     .bind(summary.deleted as i64)
     .bind(summary.unchanged as i64)
     .bind(summary.ephemeral_updates as i64)
     .bind(now)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await
     .map_err(q("recording the scope's totals"))?;
-
-    tx.commit().await.map_err(q("commit applying a listing"))?;
-    debug!(
-        %scope,
-        sweep = %sweep,
-        created = summary.created,
-        modified = summary.modified,
-        deleted = summary.deleted,
-        unchanged = summary.unchanged,
-        ephemeral = summary.ephemeral_updates,
-        failed = summary.listing_failed,
-        "listing applied"
-    );
-    Ok(summary)
+    Ok(())
 }
 
 fn key_of(scope: &Scope, resource_id: &str) -> ItemKey {
@@ -730,105 +580,9 @@ fn key_of(scope: &Scope, resource_id: &str) -> ItemKey {
     }
 }
 
-/// RFC 3339 (`2024-05-01T12:00:00.123Z`, `…+02:00`) to unix milliseconds.
-pub(crate) fn parse_capture_ms(s: &str) -> Option<i64> {
-    let b = s.trim().as_bytes();
-    if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let num = |from: usize, to: usize| -> Option<i64> {
-        let part = b.get(from..to)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        std::str::from_utf8(part).ok()?.parse().ok()
-    };
-    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut i = 19;
-    let mut millis = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        let digits = &b[start..i];
-        if digits.is_empty() {
-            return None;
-        }
-        for k in 0..3 {
-            millis = millis * 10 + digits.get(k).map_or(0, |d| i64::from(d - b'0'));
-        }
-    }
-    let offset_min = match b.get(i) {
-        None | Some(b'Z') | Some(b'z') if b.len() <= i + 1 => 0,
-        Some(&sign) if sign == b'+' || sign == b'-' => {
-            let (h, m) = if b.len() == i + 6 && b[i + 3] == b':' {
-                (num(i + 1, i + 3)?, num(i + 4, i + 6)?)
-            } else if b.len() == i + 5 {
-                (num(i + 1, i + 3)?, num(i + 3, i + 5)?)
-            } else {
-                return None;
-            };
-            let total = h * 60 + m;
-            if sign == b'+' { total } else { -total }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_min * 60;
-    Some(secs * 1_000 + millis)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn capture_times() {
-        assert_eq!(parse_capture_ms("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(
-            parse_capture_ms("2024-02-29T12:34:56.789Z"),
-            Some(1_709_210_096_789)
-        );
-        assert_eq!(
-            parse_capture_ms("2024-02-29T14:34:56.7+02:00"),
-            Some(1_709_210_096_700)
-        );
-        assert_eq!(
-            parse_capture_ms("2024-02-29T12:34:56"),
-            Some(1_709_210_096_000)
-        );
-        assert_eq!(parse_capture_ms(""), None);
-        assert_eq!(parse_capture_ms("2024-13-01T00:00:00Z"), None);
-        assert_eq!(parse_capture_ms("2024-01-01T00:00:00Zjunk"), None);
-    }
 
     #[test]
     fn placeholder_numbering() {

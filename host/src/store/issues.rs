@@ -258,11 +258,11 @@ impl Store {
         item_ids: &[i64],
     ) -> Result<HashMap<i64, Vec<StoredIssue>>, StoreError> {
         let mut out: HashMap<i64, Vec<StoredIssue>> = HashMap::new();
-        for chunk in super::sorted_unique(item_ids).chunks(super::ID_CHUNK) {
+        for chunk in super::items::sorted_unique(item_ids).chunks(super::items::ID_CHUNK) {
             let sql = format!(
                 "SELECT {ISSUE_COLUMNS} FROM issues WHERE item_id IN ({})
                  ORDER BY score DESC, plugin, check_id, id",
-                super::placeholders(chunk.len())
+                super::items::placeholders(chunk.len())
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for id in chunk {

@@ -62,7 +62,7 @@ impl Store {
             .fetch_one(&mut *tx)
             .await
             .map_err(q("queueing a notification"))?;
-            ids.push(row.try_get(0).map_err(q("reading a notification id"))?);
+            ids.push(row.try_get("id").map_err(q("reading a notification id"))?);
         }
         tx.commit()
             .await

@@ -256,11 +256,13 @@ pub async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError>
     .execute(&mut *tx)
     .await
     .map_err(fail(0))?;
-    let row = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM schema_version")
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) AS version FROM schema_version",
+    )
         .fetch_one(&mut *tx)
         .await
         .map_err(fail(0))?;
-    let found: i64 = row.try_get(0).map_err(fail(0))?;
+    let found: i64 = row.try_get("version").map_err(fail(0))?;
     if found > CURRENT_VERSION {
         return Err(StoreError::SchemaTooNew {
             found,
