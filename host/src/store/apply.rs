@@ -6,12 +6,12 @@
 //! written; absent from a complete listing → deleted. It must never delete on a failed
 //! listing, and never write a row for an unchanged item (that churn costs seconds per sweep).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 
 use serde::Serialize;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
-use tracing::{debug, warn};
+use tracing::debug;
 
 use super::plan::{Deletion, Outcome, Planned, classify, load_scope, validate};
 use super::{Backend, StoreError, SweepId, begin_write, now_ms, q};
@@ -19,7 +19,6 @@ use crate::item::Item;
 
 /// Rows per multi-VALUES statement: measured faster than both 1 and 1,000.
 const BATCH: usize = 50;
-
 
 /// What one listing covers: every item of one type in one account and region.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -286,7 +285,9 @@ async fn insert_new_items(
         summary.rows_written += rows.len() as u64;
         for r in &rows {
             let id: i64 = r.try_get("id").map_err(q("reading new item ids"))?;
-            let rid: String = r.try_get("resource_id").map_err(q("reading new item ids"))?;
+            let rid: String = r
+                .try_get("resource_id")
+                .map_err(q("reading new item ids"))?;
             new_ids.insert(rid, id);
         }
     }
@@ -496,7 +497,9 @@ async fn record_deletions(
         summary.rows_written += rows.len() as u64;
         let mut revs: HashMap<i64, i64> = HashMap::with_capacity(rows.len());
         for r in &rows {
-            let rev: i64 = r.try_get("id").map_err(q("reading deletion revision ids"))?;
+            let rev: i64 = r
+                .try_get("id")
+                .map_err(q("reading deletion revision ids"))?;
             let item: i64 = r
                 .try_get("item_id")
                 .map_err(q("reading deletion revision ids"))?;

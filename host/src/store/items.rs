@@ -7,7 +7,7 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::apply::ItemKey;
+use super::apply::{ChangeKind, ItemKey};
 use super::sweeps::SweepId;
 use super::{Store, StoreError, q, u64_of};
 use crate::item::Item;

@@ -28,25 +28,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
-use serde_json::Value;
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Row, Transaction};
 use tracing::{debug, info, warn};
-
-use crate::item::Item;
 
 pub use apply::{Change, ChangeKind, ItemKey, Listing, Scope, ScopeSummary};
 pub use diff::{DiffEntry, DiffOp, diff};
 pub use hash::{complete_hash, durable_hash};
-pub use items::{ItemFilter, Revision, StoredItem};
-pub use sweeps::{ListingError, SweepId, SweepRecord, SweepStatus};
 pub use issues::{
     AuditedBy, FoundIssue, IssueChange, IssueFilter, IssueRow, Justification, StoredIssue,
     Transition,
 };
+pub use items::{ItemFilter, Revision, StoredItem};
 pub use outbox::{OutboxEntry, OutboxStats};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+pub use sweeps::{ListingError, SweepId, SweepRecord, SweepStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -259,9 +259,9 @@ pub async fn migrate(pool: &AnyPool, backend: Backend) -> Result<(), StoreError>
     let row = sqlx::query(
         "SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) AS version FROM schema_version",
     )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(fail(0))?;
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(fail(0))?;
     let found: i64 = row.try_get("version").map_err(fail(0))?;
     if found > CURRENT_VERSION {
         return Err(StoreError::SchemaTooNew {

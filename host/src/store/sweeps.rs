@@ -83,7 +83,7 @@ pub struct ListingError {
 }
 
 impl Store {
-    async fn abort_running_sweeps(&self) -> Result<u64, StoreError> {
+    pub(super) async fn abort_running_sweeps(&self) -> Result<u64, StoreError> {
         let _guard = self.write_guard().await;
         let mut tx = begin_write(&self.pool, self.backend)
             .await
@@ -97,7 +97,9 @@ impl Store {
         for row in running {
             let id: i64 = row.try_get("id").map_err(q("reading a running sweep"))?;
             let owner: Option<String> = row.try_get("owner").map_err(q("reading a sweep owner"))?;
-            let started: i64 = row.try_get("started_ms").map_err(q("reading a sweep start"))?;
+            let started: i64 = row
+                .try_get("started_ms")
+                .map_err(q("reading a sweep start"))?;
             if owner::is_gone(owner.as_deref(), started, now_ms()) {
                 orphaned.push(id);
             }
