@@ -226,11 +226,11 @@ impl Store {
         .map_err(q("fixing a deleted item's issues"))?;
         rows.iter()
             .map(|r| {
-                let score: i64 = r.try_get(3).map_err(q("reading a fixed issue"))?;
+                let score: i64 = r.try_get("score").map_err(q("reading a fixed issue"))?;
                 Ok(IssueChange {
-                    issue_id: r.try_get(0).map_err(q("reading a fixed issue"))?,
-                    check_id: r.try_get(1).map_err(q("reading a fixed issue"))?,
-                    notes: r.try_get(2).map_err(q("reading a fixed issue"))?,
+                    issue_id: r.try_get("id").map_err(q("reading a fixed issue"))?,
+                    check_id: r.try_get("check_id").map_err(q("reading a fixed issue"))?,
+                    notes: r.try_get("notes").map_err(q("reading a fixed issue"))?,
                     score: u32::try_from(score).unwrap_or(u32::MAX),
                     transition: Transition::Fixed,
                 })
@@ -325,11 +325,11 @@ impl Store {
             .map(|r| {
                 Ok(IssueRow {
                     issue: read_issue(r)?,
-                    arn: r.try_get(21).map_err(q("reading an issue's item"))?,
-                    resource_type: r.try_get(22).map_err(q("reading an issue's item"))?,
-                    resource_name: r.try_get(23).map_err(q("reading an issue's item"))?,
-                    account_id: r.try_get(24).map_err(q("reading an issue's item"))?,
-                    region: r.try_get(25).map_err(q("reading an issue's item"))?,
+                    arn: r.try_get("arn").map_err(q("reading an issue's item"))?,
+                    resource_type: r.try_get("resource_type").map_err(q("reading an issue's item"))?,
+                    resource_name: r.try_get("resource_name").map_err(q("reading an issue's item"))?,
+                    account_id: r.try_get("account_id").map_err(q("reading an issue's item"))?,
+                    region: r.try_get("region").map_err(q("reading an issue's item"))?,
                 })
             })
             .collect()
@@ -362,20 +362,20 @@ async fn load_existing(
     .map_err(q("loading the batch's issues"))?;
     let mut out: ExistingByItem = HashMap::new();
     for row in rows {
-        let item_id: i64 = row.try_get(0).map_err(q("reading an issue"))?;
+        let item_id: i64 = row.try_get("item_id").map_err(q("reading an issue"))?;
         if !wanted.contains(&item_id) {
             continue;
         }
-        let status: String = row.try_get(4).map_err(q("reading an issue"))?;
+        let status: String = row.try_get("status").map_err(q("reading an issue"))?;
         out.entry(item_id).or_default().insert(
             (
-                row.try_get(2).map_err(q("reading an issue"))?,
-                row.try_get(3).map_err(q("reading an issue"))?,
+                row.try_get("check_id").map_err(q("reading an issue"))?,
+                row.try_get("notes_hash").map_err(q("reading an issue"))?,
             ),
             Existing {
-                id: row.try_get(1).map_err(q("reading an issue"))?,
+                id: row.try_get("id").map_err(q("reading an issue"))?,
                 open: status == "open",
-                retired: row.try_get::<i64, _>(5).map_err(q("reading an issue"))? != 0,
+                retired: row.try_get::<i64, _>("retired").map_err(q("reading an issue"))? != 0,
             },
         );
     }
@@ -453,7 +453,7 @@ async fn record_one(
         .fetch_one(&mut **tx)
         .await
         .map_err(q("inserting an issue"))?;
-        let id: i64 = row.try_get(0).map_err(q("reading a new issue id"))?;
+        let id: i64 = row.try_get("id").map_err(q("reading a new issue id"))?;
         changes.push((id, f, transition));
     }
     let mut out: Vec<IssueChange> = changes
@@ -480,11 +480,11 @@ async fn record_one(
         .fetch_one(&mut **tx)
         .await
         .map_err(q("fixing an issue"))?;
-        let score: i64 = row.try_get(2).map_err(q("reading a fixed issue"))?;
+        let score: i64 = row.try_get("score").map_err(q("reading a fixed issue"))?;
         out.push(IssueChange {
             issue_id: e.id,
-            check_id: row.try_get(0).map_err(q("reading a fixed issue"))?,
-            notes: row.try_get(1).map_err(q("reading a fixed issue"))?,
+            check_id: row.try_get("check_id").map_err(q("reading a fixed issue"))?,
+            notes: row.try_get("notes").map_err(q("reading a fixed issue"))?,
             score: u32::try_from(score).unwrap_or(u32::MAX),
             transition: Transition::Fixed,
         });
@@ -492,36 +492,36 @@ async fn record_one(
     Ok(out)
 }
 
-/// The columns `read_issue` reads, in its order.
+/// The columns `read_issue` reads (by name).
 const ISSUE_COLUMNS: &str = "id, item_id, plugin, check_id, title, score, notes, remediation,
     status, first_seen_ms, last_seen_ms, fixed_ms, regressions, plugin_version,
     plugin_generation, justified_reason, justified_by, justified_ms, justified_until_ms,
     disabled, retired";
 
 fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
-    let score: i64 = r.try_get(5).map_err(q("reading an issue"))?;
-    let status: String = r.try_get(8).map_err(q("reading an issue"))?;
-    let regressions: i64 = r.try_get(12).map_err(q("reading an issue"))?;
-    let generation: i64 = r.try_get(14).map_err(q("reading an issue"))?;
+    let score: i64 = r.try_get("score").map_err(q("reading an issue"))?;
+    let status: String = r.try_get("status").map_err(q("reading an issue"))?;
+    let regressions: i64 = r.try_get("regressions").map_err(q("reading an issue"))?;
+    let generation: i64 = r.try_get("plugin_generation").map_err(q("reading an issue"))?;
     Ok(StoredIssue {
-        id: r.try_get(0).map_err(q("reading an issue"))?,
-        item_id: r.try_get(1).map_err(q("reading an issue"))?,
-        plugin: r.try_get(2).map_err(q("reading an issue"))?,
-        check_id: r.try_get(3).map_err(q("reading an issue"))?,
-        title: r.try_get(4).map_err(q("reading an issue"))?,
+        id: r.try_get("id").map_err(q("reading an issue"))?,
+        item_id: r.try_get("item_id").map_err(q("reading an issue"))?,
+        plugin: r.try_get("plugin").map_err(q("reading an issue"))?,
+        check_id: r.try_get("check_id").map_err(q("reading an issue"))?,
+        title: r.try_get("title").map_err(q("reading an issue"))?,
         score: u32::try_from(score).unwrap_or(u32::MAX),
-        notes: r.try_get(6).map_err(q("reading an issue"))?,
-        remediation: r.try_get(7).map_err(q("reading an issue"))?,
+        notes: r.try_get("notes").map_err(q("reading an issue"))?,
+        remediation: r.try_get("remediation").map_err(q("reading an issue"))?,
         open: status == "open",
-        first_seen_ms: r.try_get(9).map_err(q("reading an issue"))?,
-        last_seen_ms: r.try_get(10).map_err(q("reading an issue"))?,
-        fixed_ms: r.try_get(11).map_err(q("reading an issue"))?,
+        first_seen_ms: r.try_get("first_seen_ms").map_err(q("reading an issue"))?,
+        last_seen_ms: r.try_get("last_seen_ms").map_err(q("reading an issue"))?,
+        fixed_ms: r.try_get("fixed_ms").map_err(q("reading an issue"))?,
         regressions: u32::try_from(regressions).unwrap_or(u32::MAX),
-        plugin_version: r.try_get(13).map_err(q("reading an issue"))?,
+        plugin_version: r.try_get("plugin_version").map_err(q("reading an issue"))?,
         plugin_generation: u64::try_from(generation).unwrap_or(0),
         justification: {
-            let reason: Option<String> = r.try_get(15).map_err(q("reading a justification"))?;
-            let until: Option<i64> = r.try_get(18).map_err(q("reading a justification"))?;
+            let reason: Option<String> = r.try_get("justified_reason").map_err(q("reading a justification"))?;
+            let until: Option<i64> = r.try_get("justified_until_ms").map_err(q("reading a justification"))?;
             // An expired justification has lapsed.
             match reason {
                 Some(reason) if until.is_none_or(|u| u > now_ms()) => Some(Justification {
@@ -539,7 +539,7 @@ fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
                 _ => None,
             }
         },
-        disabled: r.try_get::<i64, _>(19).map_err(q("reading an issue"))? != 0,
-        retired: r.try_get::<i64, _>(20).map_err(q("reading an issue"))? != 0,
+        disabled: r.try_get::<i64, _>("disabled").map_err(q("reading an issue"))? != 0,
+        retired: r.try_get::<i64, _>("retired").map_err(q("reading an issue"))? != 0,
     })
 }
