@@ -13,8 +13,7 @@ pub use crate::scopes::{FilesGrant, ItemsGrant, Limits, MailGrant, Origin};
 
 mod sections;
 use sections::{
-    RawConfig, accounts_section, networks_section, plugin_section, plugins_section,
-    storage_section,
+    RawConfig, accounts_section, networks_section, plugin_section, plugins_section, storage_section,
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::{
     AccountConfig, AwsConfig, FilesGrant, GrantsConfig, HttpGrant, ItemsGrant, Limits, MailGrant,
-    NetworkConfig, NotifyConfig, Origin, Override, PluginOperatorConfig, PluginsConfig,
-    SmtpConfig, StorageConfig, WatchConfig, yes,
+    NetworkConfig, NotifyConfig, Origin, Override, PluginOperatorConfig, PluginsConfig, SmtpConfig,
+    StorageConfig, WatchConfig, yes,
 };
 use crate::scopes::{check_recipient_pattern, is_plugin_id};
 
@@ -306,4 +306,3 @@ pub(super) fn plugin_section(
         limits: raw.limits,
     })
 }
-

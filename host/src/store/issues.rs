@@ -326,9 +326,15 @@ impl Store {
                 Ok(IssueRow {
                     issue: read_issue(r)?,
                     arn: r.try_get("arn").map_err(q("reading an issue's item"))?,
-                    resource_type: r.try_get("resource_type").map_err(q("reading an issue's item"))?,
-                    resource_name: r.try_get("resource_name").map_err(q("reading an issue's item"))?,
-                    account_id: r.try_get("account_id").map_err(q("reading an issue's item"))?,
+                    resource_type: r
+                        .try_get("resource_type")
+                        .map_err(q("reading an issue's item"))?,
+                    resource_name: r
+                        .try_get("resource_name")
+                        .map_err(q("reading an issue's item"))?,
+                    account_id: r
+                        .try_get("account_id")
+                        .map_err(q("reading an issue's item"))?,
                     region: r.try_get("region").map_err(q("reading an issue's item"))?,
                 })
             })
@@ -375,7 +381,10 @@ async fn load_existing(
             Existing {
                 id: row.try_get("id").map_err(q("reading an issue"))?,
                 open: status == "open",
-                retired: row.try_get::<i64, _>("retired").map_err(q("reading an issue"))? != 0,
+                retired: row
+                    .try_get::<i64, _>("retired")
+                    .map_err(q("reading an issue"))?
+                    != 0,
             },
         );
     }
@@ -483,7 +492,9 @@ async fn record_one(
         let score: i64 = row.try_get("score").map_err(q("reading a fixed issue"))?;
         out.push(IssueChange {
             issue_id: e.id,
-            check_id: row.try_get("check_id").map_err(q("reading a fixed issue"))?,
+            check_id: row
+                .try_get("check_id")
+                .map_err(q("reading a fixed issue"))?,
             notes: row.try_get("notes").map_err(q("reading a fixed issue"))?,
             score: u32::try_from(score).unwrap_or(u32::MAX),
             transition: Transition::Fixed,
@@ -502,7 +513,9 @@ fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
     let score: i64 = r.try_get("score").map_err(q("reading an issue"))?;
     let status: String = r.try_get("status").map_err(q("reading an issue"))?;
     let regressions: i64 = r.try_get("regressions").map_err(q("reading an issue"))?;
-    let generation: i64 = r.try_get("plugin_generation").map_err(q("reading an issue"))?;
+    let generation: i64 = r
+        .try_get("plugin_generation")
+        .map_err(q("reading an issue"))?;
     Ok(StoredIssue {
         id: r.try_get("id").map_err(q("reading an issue"))?,
         item_id: r.try_get("item_id").map_err(q("reading an issue"))?,
@@ -520,8 +533,12 @@ fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
         plugin_version: r.try_get("plugin_version").map_err(q("reading an issue"))?,
         plugin_generation: u64::try_from(generation).unwrap_or(0),
         justification: {
-            let reason: Option<String> = r.try_get("justified_reason").map_err(q("reading a justification"))?;
-            let until: Option<i64> = r.try_get("justified_until_ms").map_err(q("reading a justification"))?;
+            let reason: Option<String> = r
+                .try_get("justified_reason")
+                .map_err(q("reading a justification"))?;
+            let until: Option<i64> = r
+                .try_get("justified_until_ms")
+                .map_err(q("reading a justification"))?;
             // An expired justification has lapsed.
             match reason {
                 Some(reason) if until.is_none_or(|u| u > now_ms()) => Some(Justification {
@@ -539,7 +556,13 @@ fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
                 _ => None,
             }
         },
-        disabled: r.try_get::<i64, _>("disabled").map_err(q("reading an issue"))? != 0,
-        retired: r.try_get::<i64, _>("retired").map_err(q("reading an issue"))? != 0,
+        disabled: r
+            .try_get::<i64, _>("disabled")
+            .map_err(q("reading an issue"))?
+            != 0,
+        retired: r
+            .try_get::<i64, _>("retired")
+            .map_err(q("reading an issue"))?
+            != 0,
     })
 }
