@@ -129,6 +129,15 @@ fn the_template_builds_against_the_packaged_sdk_outside_the_workspace() {
         .arg(&sdk));
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).expect("Cargo.toml");
     assert!(manifest.contains(&sdk.display().to_string()), "{manifest}");
+    // Until they are on crates.io, the packaged model stands in for the published one.
+    std::fs::write(
+        crate_dir.join("Cargo.toml"),
+        format!(
+            "{manifest}\n[patch.crates-io]\nsimian-model = {{ path = {:?} }}\n",
+            model.display().to_string()
+        ),
+    )
+    .expect("patch");
     let out = scratch.path().join("out");
     run(Command::new(&simian)
         .env("CARGO_TARGET_DIR", &templates)

@@ -1,146 +1,39 @@
-//! Who is behind an account id, ARN, CIDR or S3 canonical id.
+//! Who is behind an account id, ARN, CIDR or S3 canonical id: the configured accounts and
+//! networks handed to `simian-model`'s `AccountBook`, the one implementation of these rules
+//! (the SDK's test host runs it too, so a plugin's tests and the host agree).
 //!
-//! Owns the classification rules against the configured accounts and networks (the heart of
-//! Security Monkey's cross-account checks). It must never call AWS: it knows only the config.
-
-use std::collections::HashMap;
-use std::net::IpAddr;
-
-use serde::Serialize;
+//! Owns turning the configuration into that book. It must never call AWS.
 
 use crate::config::{AccountConfig, NetworkConfig};
+pub use simian_model::accounts::{AccountBook, Classification, Relation};
+use simian_model::accounts::{Account, Network};
+use simian_model::cidr::Cidr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Relation {
-    Same,
-    Friendly,
-    ThirdParty,
-    Unknown,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Classification {
-    pub relation: Relation,
-    pub account_id: Option<String>,
-    pub name: Option<String>,
-}
-
-#[derive(Debug, Default)]
-pub struct AccountBook {
-    by_id: HashMap<String, AccountConfig>,
-    by_canonical: HashMap<String, String>,
-    networks: Vec<NetworkConfig>,
-}
-
-impl AccountBook {
-    pub fn new(accounts: &[AccountConfig], networks: &[NetworkConfig]) -> AccountBook {
-        let mut networks = networks.to_vec();
-        // Most specific network first, so a /24 inside a /8 names the /24.
-        networks.sort_by_key(|n| std::cmp::Reverse(n.cidr.prefix_len()));
-        AccountBook {
-            by_id: accounts.iter().map(|a| (a.id.clone(), a.clone())).collect(),
-            by_canonical: accounts
-                .iter()
-                .filter_map(|a| {
-                    a.canonical_id
-                        .clone()
-                        .map(|c| (c.to_ascii_lowercase(), a.id.clone()))
-                })
-                .collect(),
-            networks,
-        }
-    }
-
-    pub fn classify_account(&self, own: &str, account_id: &str) -> Classification {
-        let account_id = account_id.trim();
-        let (relation, name) = if account_id == own {
-            (
-                Relation::Same,
-                self.by_id.get(account_id).map(|a| a.name.clone()),
-            )
-        } else {
-            match self.by_id.get(account_id) {
-                Some(a) if a.third_party => (Relation::ThirdParty, Some(a.name.clone())),
-                Some(a) => (Relation::Friendly, Some(a.name.clone())),
-                None => (Relation::Unknown, None),
-            }
-        };
-        Classification {
-            relation,
-            account_id: Some(account_id.to_string()),
-            name,
-        }
-    }
-
-    /// `arn:partition:service:region:account:resource`. An ARN without an account (S3
-    /// buckets) or with `*` is unknown.
-    pub fn classify_arn(&self, own: &str, arn: &str) -> Result<Classification, String> {
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        if parts.len() != 6 || parts[0] != "arn" || parts[1].is_empty() || parts[2].is_empty() {
-            return Err(format!("`{arn}` is not an ARN"));
-        }
-        let account = parts[4];
-        // `aws` owns AWS-managed policies; `*` and empty (S3) name no account.
-        if account.is_empty() || account == "*" || account == "aws" {
-            return Ok(Classification {
-                relation: Relation::Unknown,
-                account_id: None,
-                name: None,
-            });
-        }
-        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!(
-                "`{arn}` has account `{account}`, not a 12-digit id"
-            ));
-        }
-        Ok(self.classify_account(own, account))
-    }
-
-    /// A CIDR inside a configured network is ours (or that network's account's); anything else
-    /// is unknown.
-    pub fn classify_cidr(&self, own: &str, cidr: &str) -> Result<Classification, String> {
-        let net: ipnet::IpNet = cidr
-            .parse()
-            .or_else(|_| cidr.parse::<IpAddr>().map(ipnet::IpNet::from))
-            .map_err(|e| format!("`{cidr}` is not a CIDR: {e}"))?;
-        let net = net.trunc();
-        for known in &self.networks {
-            if known.cidr.contains(&net) {
-                return Ok(match &known.account {
-                    Some(account) => {
-                        let mut c = self.classify_account(own, account);
-                        c.name = Some(known.name.clone());
-                        c
-                    }
-                    None => Classification {
-                        relation: Relation::Same,
-                        account_id: None,
-                        name: Some(known.name.clone()),
-                    },
-                });
-            }
-        }
-        Ok(Classification {
-            relation: Relation::Unknown,
-            account_id: None,
-            name: None,
+/// The book of the configured accounts and networks.
+pub fn book(accounts: &[AccountConfig], networks: &[NetworkConfig]) -> AccountBook {
+    let accounts: Vec<Account> = accounts
+        .iter()
+        .map(|a| Account {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            third_party: a.third_party,
+            canonical_id: a.canonical_id.clone(),
         })
-    }
-
-    pub fn classify_canonical_id(&self, own: &str, canonical: &str) -> Classification {
-        match self
-            .by_canonical
-            .get(&canonical.trim().to_ascii_lowercase())
-        {
-            Some(account) => self.classify_account(own, account),
-            None => Classification {
-                relation: Relation::Unknown,
-                account_id: None,
-                name: None,
-            },
-        }
-    }
+        .collect();
+    let networks: Vec<Network> = networks
+        .iter()
+        .filter_map(|n| {
+            // A parsed network always converts; the filter keeps this total.
+            Cidr::new(n.cidr.network(), n.cidr.prefix_len())
+                .ok()
+                .map(|cidr| Network {
+                    name: n.name.clone(),
+                    cidr,
+                    account: n.account.clone(),
+                })
+        })
+        .collect();
+    AccountBook::new(&accounts, &networks)
 }
 
 #[cfg(test)]
@@ -158,7 +51,7 @@ mod tests {
             regions: vec![],
             canonical_id: Some(format!("canon-{name}")),
         };
-        AccountBook::new(
+        book(
             &[
                 acct("111111111111", "prod", false),
                 acct("222222222222", "dev", false),

@@ -107,3 +107,9 @@ mod tests {
         assert_eq!(Error::new("boom").context("sg-1").to_string(), "sg-1: boom");
     }
 }
+
+impl From<simian_model::ParseError> for Error {
+    fn from(e: simian_model::ParseError) -> Error {
+        Error::new(e.message())
+    }
+}

@@ -224,7 +224,7 @@ impl HostState {
             .accounts
             .load()
             .classify_arn(own, arn)
-            .map_err(HostError::Invalid)
+            .map_err(|e| HostError::Invalid(e.to_string()))
     }
 
     pub fn classify_cidr(&self, own: &str, cidr: &str) -> Result<Classification, HostError> {
@@ -234,7 +234,7 @@ impl HostState {
             .accounts
             .load()
             .classify_cidr(own, cidr)
-            .map_err(HostError::Invalid)
+            .map_err(|e| HostError::Invalid(e.to_string()))
     }
 
     pub fn classify_canonical_id(

@@ -16,7 +16,6 @@ use std::time::Duration;
 use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 
 use super::Runtime;
-use crate::accounts::AccountBook;
 use crate::config::Config;
 
 /// What one applied edit set off.
@@ -105,7 +104,7 @@ impl Runtime {
 
         self.services
             .accounts
-            .store(Arc::new(AccountBook::new(&new.accounts, &new.networks)));
+            .store(Arc::new(crate::accounts::book(&new.accounts, &new.networks)));
         self.config.store(Arc::new(new));
         self.set_config_error(None);
 

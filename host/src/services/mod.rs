@@ -45,7 +45,7 @@ impl HostServices {
             None => None,
         };
         Ok(HostServices {
-            accounts: ArcSwap::from_pointee(AccountBook::new(&config.accounts, &config.networks)),
+            accounts: ArcSwap::from_pointee(crate::accounts::book(&config.accounts, &config.networks)),
             items,
             mail,
             http: egress::HttpLimits::default(),

@@ -1,42 +1,49 @@
-//! The host's classification rules, applied to the test host's configuration.
+//! Classification in the test host: the configured accounts and networks handed to the very
+//! `AccountBook` the host uses (`simian-model`).
+
+use simian_model::accounts::{self as model, AccountBook};
 
 use super::{Config, TestHost};
 use crate::HostError;
-use crate::accounts::{Classification, Relation};
-use crate::arn::is_account_id;
-use crate::cidr::Cidr;
-
-fn unknown() -> Classification {
-    Classification {
-        relation: Relation::Unknown,
-        account_id: None,
-        name: None,
-    }
-}
+use crate::accounts::Classification;
 
 impl Config {
-    fn classify_account(&self, own: &str, account_id: &str) -> Classification {
-        let account_id = account_id.trim();
-        // Later entries win, as when the host builds its map from the configured list.
-        let configured = self.accounts.iter().rev().find(|a| a.id == account_id);
-        let relation = match configured {
-            _ if account_id == own => Relation::Same,
-            Some(a) if a.third_party => Relation::ThirdParty,
-            Some(_) => Relation::Friendly,
-            None => Relation::Unknown,
-        };
-        Classification {
-            relation,
-            account_id: Some(account_id.to_string()),
-            name: configured.map(|a| a.name.clone()),
-        }
+    /// The host's view of this configuration: a canonical id belongs to its account's entry
+    /// (in simian.toml it is that account's `canonical_id`), so one given for an account that
+    /// was never configured is ignored, as the host could not have it.
+    fn book(&self) -> AccountBook {
+        let accounts: Vec<model::Account> = self
+            .accounts
+            .iter()
+            .map(|a| model::Account {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                third_party: a.third_party,
+                canonical_id: self
+                    .canonical_ids
+                    .iter()
+                    .rev()
+                    .find(|(_, account)| *account == a.id)
+                    .map(|(canonical, _)| canonical.clone()),
+            })
+            .collect();
+        let networks: Vec<model::Network> = self
+            .networks
+            .iter()
+            .map(|n| model::Network {
+                name: n.name.clone(),
+                cidr: n.cidr,
+                account: n.account.clone(),
+            })
+            .collect();
+        AccountBook::new(&accounts, &networks)
     }
 }
 
 impl TestHost {
-    fn accounts_config<T>(
+    fn with_book<T>(
         &self,
-        classify: impl FnOnce(&Config) -> Result<T, HostError>,
+        classify: impl FnOnce(&AccountBook) -> Result<T, HostError>,
     ) -> Result<T, HostError> {
         let config = self.inner.config.borrow();
         if config.accounts_denied {
@@ -44,7 +51,7 @@ impl TestHost {
                 "the accounts capability is not granted".to_string(),
             ));
         }
-        classify(&config)
+        classify(&config.book())
     }
 
     pub(crate) fn classify_account(
@@ -52,46 +59,20 @@ impl TestHost {
         own: &str,
         account_id: &str,
     ) -> Result<Classification, HostError> {
-        self.accounts_config(|c| Ok(c.classify_account(own, account_id)))
+        self.with_book(|b| Ok(b.classify_account(own, account_id)))
     }
 
-    /// An ARN without an account (S3 buckets) or with `*` is unknown; any other account
-    /// field must be a 12-digit id.
     pub(crate) fn classify_arn(&self, own: &str, arn: &str) -> Result<Classification, HostError> {
-        self.accounts_config(|c| {
-            let parts: Vec<&str> = arn.splitn(6, ':').collect();
-            if parts.len() != 6 || parts[0] != "arn" || parts[1].is_empty() || parts[2].is_empty() {
-                return Err(HostError::Invalid(format!("`{arn}` is not an ARN")));
-            }
-            match parts[4] {
-                "" | "*" | "aws" => Ok(unknown()),
-                account if is_account_id(account) => Ok(c.classify_account(own, account)),
-                account => Err(HostError::Invalid(format!(
-                    "`{arn}` has account `{account}`, not a 12-digit id"
-                ))),
-            }
+        self.with_book(|b| {
+            b.classify_arn(own, arn)
+                .map_err(|e| HostError::Invalid(e.to_string()))
         })
     }
 
-    /// Inside a configured network (most specific first): ours, or that network's account's.
     pub(crate) fn classify_cidr(&self, own: &str, cidr: &str) -> Result<Classification, HostError> {
-        self.accounts_config(|c| {
-            let subject = Cidr::parse(cidr).map_err(|e| HostError::Invalid(e.to_string()))?;
-            let mut networks: Vec<_> = c.networks.iter().collect();
-            networks.sort_by_key(|n| std::cmp::Reverse(n.cidr.prefix_len()));
-            let Some(network) = networks.into_iter().find(|n| n.cidr.contains(&subject)) else {
-                return Ok(unknown());
-            };
-            let mut classification = match &network.account {
-                Some(account) => c.classify_account(own, account),
-                None => Classification {
-                    relation: Relation::Same,
-                    account_id: None,
-                    name: None,
-                },
-            };
-            classification.name = Some(network.name.clone());
-            Ok(classification)
+        self.with_book(|b| {
+            b.classify_cidr(own, cidr)
+                .map_err(|e| HostError::Invalid(e.to_string()))
         })
     }
 
@@ -100,14 +81,7 @@ impl TestHost {
         own: &str,
         canonical_id: &str,
     ) -> Result<Classification, HostError> {
-        self.accounts_config(|c| {
-            let wanted = canonical_id.trim();
-            Ok(c.canonical_ids
-                .iter()
-                .rev()
-                .find(|(canonical, _)| canonical.eq_ignore_ascii_case(wanted))
-                .map_or_else(unknown, |(_, account)| c.classify_account(own, account)))
-        })
+        self.with_book(|b| Ok(b.classify_canonical_id(own, canonical_id)))
     }
 }
 

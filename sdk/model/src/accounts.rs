@@ -1,0 +1,258 @@
+//! Who is behind an account id, ARN, CIDR or S3 canonical id, against the operator's accounts
+//! and networks: the heart of Security Monkey's cross-account checks.
+//!
+//! The one implementation of these rules: the host answers plugins' `accounts` calls with it,
+//! and the SDK's test host runs it too.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::ParseError;
+use crate::arn::{Arn, is_account_id};
+use crate::cidr::Cidr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Relation {
+    /// The same account as the item being audited (or one of our own networks).
+    Same,
+    /// Another account of ours that is not marked third party.
+    Friendly,
+    /// An account configured as third party (a vendor we trust).
+    ThirdParty,
+    /// Nobody we know.
+    Unknown,
+}
+
+impl Relation {
+    /// `same`, `friendly`, `third-party` or `unknown`, as the contract spells them.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Same => "same",
+            Relation::Friendly => "friendly",
+            Relation::ThirdParty => "third-party",
+            Relation::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Relation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Classification {
+    pub relation: Relation,
+    /// The account the subject belongs to, when it could be determined.
+    pub account_id: Option<String>,
+    /// The configured account or network name, when known.
+    pub name: Option<String>,
+}
+
+impl Classification {
+    fn unknown() -> Classification {
+        Classification {
+            relation: Relation::Unknown,
+            account_id: None,
+            name: None,
+        }
+    }
+}
+
+/// An account the operator configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub third_party: bool,
+    /// Its S3 canonical user id, for ACL grantees.
+    pub canonical_id: Option<String>,
+}
+
+/// A network the operator treats as ours, or (with `account`) as that account's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Network {
+    pub name: String,
+    pub cidr: Cidr,
+    pub account: Option<String>,
+}
+
+/// The configured accounts and networks, indexed for classification.
+#[derive(Debug, Default)]
+pub struct AccountBook {
+    by_id: HashMap<String, Account>,
+    by_canonical: HashMap<String, String>,
+    networks: Vec<Network>,
+}
+
+impl AccountBook {
+    /// A later account with the same id or canonical id wins over an earlier one.
+    pub fn new(accounts: &[Account], networks: &[Network]) -> AccountBook {
+        let mut networks = networks.to_vec();
+        // Most specific network first, so a /24 inside a /8 names the /24. Stable: among
+        // equally specific networks, the first configured wins.
+        networks.sort_by_key(|n| std::cmp::Reverse(n.cidr.prefix_len()));
+        AccountBook {
+            by_id: accounts.iter().map(|a| (a.id.clone(), a.clone())).collect(),
+            by_canonical: accounts
+                .iter()
+                .filter_map(|a| {
+                    a.canonical_id
+                        .as_ref()
+                        .map(|c| (c.trim().to_ascii_lowercase(), a.id.clone()))
+                })
+                .collect(),
+            networks,
+        }
+    }
+
+    /// `own` is the account of the item under audit.
+    pub fn classify_account(&self, own: &str, account_id: &str) -> Classification {
+        let account_id = account_id.trim();
+        let configured = self.by_id.get(account_id);
+        let relation = match configured {
+            _ if account_id == own => Relation::Same,
+            Some(a) if a.third_party => Relation::ThirdParty,
+            Some(_) => Relation::Friendly,
+            None => Relation::Unknown,
+        };
+        Classification {
+            relation,
+            account_id: Some(account_id.to_string()),
+            name: configured.map(|a| a.name.clone()),
+        }
+    }
+
+    /// An ARN without an account (S3 buckets), with `*`, or owned by `aws` (managed policies)
+    /// is unknown; any other account field must be a 12-digit id.
+    pub fn classify_arn(&self, own: &str, arn: &str) -> Result<Classification, ParseError> {
+        let parsed = Arn::parse(arn.trim())?;
+        match parsed.account.as_str() {
+            "" | "*" | "aws" => Ok(Classification::unknown()),
+            account if is_account_id(account) => Ok(self.classify_account(own, account)),
+            account => Err(ParseError::new(format!(
+                "`{arn}` has account `{account}`, not a 12-digit id"
+            ))),
+        }
+    }
+
+    /// A CIDR (or bare address) inside a configured network is ours, or that network's
+    /// account's, named after the most specific such network; anything else is unknown.
+    pub fn classify_cidr(&self, own: &str, cidr: &str) -> Result<Classification, ParseError> {
+        let subject = Cidr::parse(cidr.trim())?;
+        let Some(network) = self.networks.iter().find(|n| n.cidr.contains(&subject)) else {
+            return Ok(Classification::unknown());
+        };
+        let mut classification = match &network.account {
+            Some(account) => self.classify_account(own, account),
+            None => Classification {
+                relation: Relation::Same,
+                account_id: None,
+                name: None,
+            },
+        };
+        classification.name = Some(network.name.clone());
+        Ok(classification)
+    }
+
+    /// Canonical ids compare case-insensitively.
+    pub fn classify_canonical_id(&self, own: &str, canonical_id: &str) -> Classification {
+        match self
+            .by_canonical
+            .get(&canonical_id.trim().to_ascii_lowercase())
+        {
+            Some(account) => self.classify_account(own, account),
+            None => Classification::unknown(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book() -> AccountBook {
+        let acct = |id: &str, name: &str, third_party: bool| Account {
+            id: id.into(),
+            name: name.into(),
+            third_party,
+            canonical_id: Some(format!("canon-{name}")),
+        };
+        let net = |name: &str, cidr: &str, account: Option<&str>| Network {
+            name: name.into(),
+            cidr: Cidr::parse(cidr).expect("cidr"),
+            account: account.map(String::from),
+        };
+        AccountBook::new(
+            &[
+                acct("111111111111", "prod", false),
+                acct("222222222222", "dev", false),
+                acct("333333333333", "vendor", true),
+            ],
+            &[
+                net("corp", "10.0.0.0/8", None),
+                net("vendor-vpn", "10.9.0.0/16", Some("333333333333")),
+            ],
+        )
+    }
+
+    #[test]
+    fn accounts() {
+        let b = book();
+        let rel = |id: &str| b.classify_account("111111111111", id).relation;
+        assert_eq!(rel("111111111111"), Relation::Same);
+        assert_eq!(rel("222222222222"), Relation::Friendly);
+        assert_eq!(rel("333333333333"), Relation::ThirdParty);
+        assert_eq!(rel("999999999999"), Relation::Unknown);
+        assert_eq!(
+            b.classify_account("111111111111", "111111111111").name.as_deref(),
+            Some("prod")
+        );
+    }
+
+    #[test]
+    fn arns() {
+        let b = book();
+        let c = b
+            .classify_arn("111111111111", "arn:aws:iam::222222222222:root")
+            .expect("arn");
+        assert_eq!((c.relation, c.name.as_deref()), (Relation::Friendly, Some("dev")));
+        let bucket = b.classify_arn("111111111111", "arn:aws:s3:::bucket").expect("arn");
+        assert_eq!((bucket.relation, bucket.account_id), (Relation::Unknown, None));
+        let managed = b
+            .classify_arn("111111111111", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+            .expect("managed policy");
+        assert_eq!(managed.relation, Relation::Unknown);
+        assert!(b.classify_arn("111111111111", "not-an-arn").is_err());
+        assert!(b.classify_arn("111111111111", "arn:aws:iam::12:root").is_err());
+    }
+
+    #[test]
+    fn cidrs_prefer_the_most_specific_network() {
+        let b = book();
+        let corp = b.classify_cidr("1", "10.1.2.0/24").expect("ok");
+        assert_eq!((corp.relation, corp.name.as_deref()), (Relation::Same, Some("corp")));
+        let vpn = b.classify_cidr("1", "10.9.1.1").expect("ok");
+        assert_eq!(
+            (vpn.relation, vpn.name.as_deref()),
+            (Relation::ThirdParty, Some("vendor-vpn"))
+        );
+        assert_eq!(b.classify_cidr("1", "0.0.0.0/0").expect("ok").relation, Relation::Unknown);
+        assert_eq!(b.classify_cidr("1", "::/0").expect("ok").relation, Relation::Unknown);
+        assert!(b.classify_cidr("1", "10.0.0/8").is_err());
+    }
+
+    #[test]
+    fn canonical_ids_are_case_insensitive() {
+        let b = book();
+        assert_eq!(
+            b.classify_canonical_id("111111111111", "CANON-dev").relation,
+            Relation::Friendly
+        );
+        assert_eq!(
+            b.classify_canonical_id("111111111111", "nobody").relation,
+            Relation::Unknown
+        );
+    }
+}
