@@ -88,27 +88,43 @@ fn run(cmd: &mut Command) {
 fn the_template_builds_against_the_packaged_sdk_outside_the_workspace() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let package_target = target_dir().join("sdk-package");
+    // The SDK and the model crate it depends on are published together.
     run(Command::new(&cargo)
         .current_dir(workspace())
         .env("CARGO_TARGET_DIR", &package_target)
         .args([
             "package",
             "-p",
+            "simian-model",
+            "-p",
             "simian-sdk",
             "--allow-dirty",
             "--no-verify",
         ]));
     let version = env!("CARGO_PKG_VERSION");
-    let archive = package_target.join(format!("package/simian-sdk-{version}.crate"));
-    assert!(archive.exists(), "{} was not written", archive.display());
     let scratch = tempfile::tempdir().expect("tempdir");
-    run(Command::new("tar")
-        .arg("xzf")
-        .arg(&archive)
-        .arg("-C")
-        .arg(scratch.path()));
+    for name in ["simian-model", "simian-sdk"] {
+        let archive = package_target.join(format!("package/{name}-{version}.crate"));
+        assert!(archive.exists(), "{} was not written", archive.display());
+        run(Command::new("tar")
+            .arg("xzf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(scratch.path()));
+    }
     let sdk: PathBuf = scratch.path().join(format!("simian-sdk-{version}"));
+    let model: PathBuf = scratch.path().join(format!("simian-model-{version}"));
     assert!(sdk.join("wit/since_v0.1.0/plugin.wit").exists());
+    let packaged_manifest = std::fs::read_to_string(sdk.join("Cargo.toml")).expect("Cargo.toml");
+    let model_dep = packaged_manifest
+        .split("[dependencies.simian-model]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .unwrap_or_default();
+    assert!(
+        model_dep.contains("version") && !model_dep.contains("path"),
+        "the packaged SDK must depend on simian-model by version: {packaged_manifest}"
+    );
 
     // A plugin author's crate, outside the workspace, on the packaged SDK.
     let simian = simian_tests::simian_bin();

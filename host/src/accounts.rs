@@ -5,8 +5,8 @@
 //! Owns turning the configuration into that book. It must never call AWS.
 
 use crate::config::{AccountConfig, NetworkConfig};
-pub use simian_model::accounts::{AccountBook, Classification, Relation};
 use simian_model::accounts::{Account, Network};
+pub use simian_model::accounts::{AccountBook, Classification, Relation};
 use simian_model::cidr::Cidr;
 
 /// The book of the configured accounts and networks.
@@ -51,7 +51,7 @@ mod tests {
             regions: vec![],
             canonical_id: Some(format!("canon-{name}")),
         };
-        book(
+        super::book(
             &[
                 acct("111111111111", "prod", false),
                 acct("222222222222", "dev", false),

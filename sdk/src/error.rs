@@ -89,6 +89,12 @@ impl fmt::Display for HostError {
 
 impl std::error::Error for HostError {}
 
+impl From<simian_model::ParseError> for Error {
+    fn from(e: simian_model::ParseError) -> Error {
+        Error::new(e.message())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,11 +111,5 @@ mod tests {
         let json = serde_json::from_str::<u32>("x").map_err(Error::from);
         assert!(json.is_err_and(|e| e.message().contains("expected value")));
         assert_eq!(Error::new("boom").context("sg-1").to_string(), "sg-1: boom");
-    }
-}
-
-impl From<simian_model::ParseError> for Error {
-    fn from(e: simian_model::ParseError) -> Error {
-        Error::new(e.message())
     }
 }

@@ -102,9 +102,10 @@ impl Runtime {
             .filter(|id| overridden(&old, id) != overridden(&new, id) && !reload.contains(id))
             .collect();
 
-        self.services
-            .accounts
-            .store(Arc::new(crate::accounts::book(&new.accounts, &new.networks)));
+        self.services.accounts.store(Arc::new(crate::accounts::book(
+            &new.accounts,
+            &new.networks,
+        )));
         self.config.store(Arc::new(new));
         self.set_config_error(None);
 

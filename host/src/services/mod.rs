@@ -45,7 +45,10 @@ impl HostServices {
             None => None,
         };
         Ok(HostServices {
-            accounts: ArcSwap::from_pointee(crate::accounts::book(&config.accounts, &config.networks)),
+            accounts: ArcSwap::from_pointee(crate::accounts::book(
+                &config.accounts,
+                &config.networks,
+            )),
             items,
             mail,
             http: egress::HttpLimits::default(),

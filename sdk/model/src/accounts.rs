@@ -206,7 +206,9 @@ mod tests {
         assert_eq!(rel("333333333333"), Relation::ThirdParty);
         assert_eq!(rel("999999999999"), Relation::Unknown);
         assert_eq!(
-            b.classify_account("111111111111", "111111111111").name.as_deref(),
+            b.classify_account("111111111111", "111111111111")
+                .name
+                .as_deref(),
             Some("prod")
         );
     }
@@ -217,29 +219,49 @@ mod tests {
         let c = b
             .classify_arn("111111111111", "arn:aws:iam::222222222222:root")
             .expect("arn");
-        assert_eq!((c.relation, c.name.as_deref()), (Relation::Friendly, Some("dev")));
-        let bucket = b.classify_arn("111111111111", "arn:aws:s3:::bucket").expect("arn");
-        assert_eq!((bucket.relation, bucket.account_id), (Relation::Unknown, None));
+        assert_eq!(
+            (c.relation, c.name.as_deref()),
+            (Relation::Friendly, Some("dev"))
+        );
+        let bucket = b
+            .classify_arn("111111111111", "arn:aws:s3:::bucket")
+            .expect("arn");
+        assert_eq!(
+            (bucket.relation, bucket.account_id),
+            (Relation::Unknown, None)
+        );
         let managed = b
             .classify_arn("111111111111", "arn:aws:iam::aws:policy/ReadOnlyAccess")
             .expect("managed policy");
         assert_eq!(managed.relation, Relation::Unknown);
         assert!(b.classify_arn("111111111111", "not-an-arn").is_err());
-        assert!(b.classify_arn("111111111111", "arn:aws:iam::12:root").is_err());
+        assert!(
+            b.classify_arn("111111111111", "arn:aws:iam::12:root")
+                .is_err()
+        );
     }
 
     #[test]
     fn cidrs_prefer_the_most_specific_network() {
         let b = book();
         let corp = b.classify_cidr("1", "10.1.2.0/24").expect("ok");
-        assert_eq!((corp.relation, corp.name.as_deref()), (Relation::Same, Some("corp")));
+        assert_eq!(
+            (corp.relation, corp.name.as_deref()),
+            (Relation::Same, Some("corp"))
+        );
         let vpn = b.classify_cidr("1", "10.9.1.1").expect("ok");
         assert_eq!(
             (vpn.relation, vpn.name.as_deref()),
             (Relation::ThirdParty, Some("vendor-vpn"))
         );
-        assert_eq!(b.classify_cidr("1", "0.0.0.0/0").expect("ok").relation, Relation::Unknown);
-        assert_eq!(b.classify_cidr("1", "::/0").expect("ok").relation, Relation::Unknown);
+        assert_eq!(
+            b.classify_cidr("1", "0.0.0.0/0").expect("ok").relation,
+            Relation::Unknown
+        );
+        assert_eq!(
+            b.classify_cidr("1", "::/0").expect("ok").relation,
+            Relation::Unknown
+        );
         assert!(b.classify_cidr("1", "10.0.0/8").is_err());
     }
 
@@ -247,7 +269,8 @@ mod tests {
     fn canonical_ids_are_case_insensitive() {
         let b = book();
         assert_eq!(
-            b.classify_canonical_id("111111111111", "CANON-dev").relation,
+            b.classify_canonical_id("111111111111", "CANON-dev")
+                .relation,
             Relation::Friendly
         );
         assert_eq!(
