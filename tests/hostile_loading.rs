@@ -336,3 +336,32 @@ async fn the_plugin_watcher_does_not_follow_symlinks() {
         set.statuses().await
     );
 }
+
+/// The same component loading under many ids at once (as a scan does) shares one compiled-code
+/// cache entry: concurrent writers must never truncate an entry another load has mapped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_loads_of_one_component_share_the_cache_safely() {
+    let bytes = std::sync::Arc::new(hostile_wasm());
+    for round in 0..6 {
+        // A fresh cache each round, so every round races to write the entry.
+        let env = Env::new("");
+        let set = load(&env).await;
+        let mut jobs = Vec::new();
+        for _ in 0..8 {
+            let (engine, bytes) = (set.engine.clone(), bytes.clone());
+            // Several loads each, so later loads map the entry while slower ones still write it.
+            jobs.push(tokio::task::spawn_blocking(move || {
+                (0..4)
+                    .map(|_| engine.compile(&bytes).map(|(_, from_cache)| from_cache))
+                    .collect::<Result<Vec<bool>, _>>()
+            }));
+        }
+        for job in jobs {
+            let compiled = job.await.expect("compile task");
+            assert!(compiled.is_ok(), "round {round}: {:?}", compiled.err());
+        }
+        // And what is left in the cache loads.
+        let (_, from_cache) = set.engine.compile(&bytes).expect("cached load");
+        assert!(from_cache, "round {round}: nothing was cached");
+    }
+}

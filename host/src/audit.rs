@@ -152,6 +152,8 @@ async fn split_batch(
 }
 
 /// Audit items with every serving auditor whose resource types match.
+// Long because it is one pass: pick each auditor's items, run the auditors concurrently, then
+// fold their outcomes into per-item reports; split, the parts would pass the same state around.
 pub async fn audit_items(
     set: &PluginSet,
     items: &[Item],

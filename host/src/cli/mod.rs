@@ -219,6 +219,8 @@ fn init_logging(filter: Option<&str>, default: &str) {
         .try_init();
 }
 
+// Long because it is the one dispatch from subcommands to their functions.
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_log = match cli.command {

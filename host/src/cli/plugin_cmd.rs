@@ -206,6 +206,10 @@ struct CheckReport {
     manifest: Option<PathBuf>,
 }
 
+// Long because `plugin check` reports every problem it finds, stage by stage, rather than
+
+// stopping at the first.
+
 pub async fn check(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let dir = file.parent().unwrap_or(Path::new("."));

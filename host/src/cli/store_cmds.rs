@@ -39,6 +39,8 @@ impl Progress for TerminalProgress {
     }
 }
 
+// Long because it is argument checks, the sweep, and its table; no logic lives here.
+
 pub async fn sweep(
     config: Option<&Path>,
     account: Option<String>,
@@ -393,6 +395,7 @@ pub async fn unjustify(config: Option<&Path>, issue: i64) -> anyhow::Result<Exit
 }
 
 /// Items by total score with their open issues, like Security Monkey's audit report.
+// Long because it is one report: the query and its two output formats.
 pub async fn report(
     config: Option<&Path>,
     filter: crate::store::IssueFilter,

@@ -205,6 +205,8 @@ pub(super) fn networks_section(raw: Vec<RawNetwork>) -> Result<Vec<NetworkConfig
 }
 
 /// One `[plugin.<id>]` section, its grants parsed (origins, networks, recipients checked).
+// Long because it checks each field of a `[plugin.<id>]` section in turn, each with its own
+// error naming that field.
 pub(super) fn plugin_section(
     id: &str,
     raw: RawPluginOperator,

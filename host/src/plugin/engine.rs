@@ -175,12 +175,21 @@ impl PluginEngine {
     }
 }
 
+/// Write a cache entry by renaming a uniquely named temporary file into place. Loads run
+/// concurrently, and the same component can load under several ids at once: a shared
+/// temporary name would let one writer truncate the file another just renamed into place while
+/// a third has it mapped (SIGBUS). A renamed-over entry stays valid for whoever mapped it.
 fn write_cache(component: &Component, path: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
     let bytes = component
         .serialize()
         .map_err(|e| anyhow::anyhow!("serialize: {e}"))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".entry")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(&bytes)?;
+    tmp.persist(path).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
 }

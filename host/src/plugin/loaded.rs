@@ -207,6 +207,10 @@ pub fn summarize_imports(
     summary
 }
 
+// Long because it is the load stages in order (compile, contract, grants, link, describe),
+
+// each a call; what remains is building the LoadedPlugin they produce.
+
 pub async fn load(
     engine: &Arc<PluginEngine>,
     req: LoadRequest<'_>,

@@ -221,6 +221,10 @@ impl PluginSet {
         self.sync(dir, OnRefusal::KeepServing).await;
     }
 
+    // Long because its three phases share one per-directory state: decide under the registry
+
+    // lock, load outside it, then install only if no newer attempt superseded this one.
+
     async fn sync(&self, dir: &Path, on_refusal: OnRefusal) {
         let dir_lock = {
             let mut locks = self.dir_locks.lock().unwrap_or_else(|p| p.into_inner());

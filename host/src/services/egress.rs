@@ -163,6 +163,10 @@ async fn resolve_checked(
     Ok(addrs[0])
 }
 
+// Long because one request is a loop over redirect hops, and every hop repeats the whole
+
+// check (origin, resolution, address) before it connects.
+
 pub async fn send(
     scope: &HttpScope,
     limits: &HttpLimits,

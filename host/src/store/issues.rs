@@ -392,6 +392,8 @@ async fn load_existing(
 }
 
 /// One item's findings from one plugin, inside the caller's transaction.
+// Long because it is one item's issue lifecycle in one place (new, still open, regressed,
+// fixed, re-scored), where its rules can be read together.
 async fn record_one(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     now: i64,

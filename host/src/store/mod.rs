@@ -171,6 +171,8 @@ impl Store {
 
     /// Open and migrate without touching sweeps, so a CLI reading history next to a running
     /// `simian run` does not abort its sweep.
+    // Long because opening differs per backend (SQLite file, WAL and pool sizing; PostgreSQL
+    // socket options) and then migrates; each branch is straight-line setup.
     pub async fn open_reader(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let shown = redact(url);

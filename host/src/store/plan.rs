@@ -130,6 +130,8 @@ pub(super) async fn load_scope(
 
 /// Hash every item and compare with the stored rows. CPU-bound: runs off the async threads,
 /// split across cores for large listings.
+// Long because hashing runs inline for small listings and split across threads for large
+// ones, and both paths feed the same comparison with the stored rows.
 pub(super) fn classify(
     items: Vec<Item>,
     stored: HashMap<String, StoredRow>,
@@ -337,5 +339,86 @@ mod tests {
         assert_eq!(parse_capture_ms(""), None);
         assert_eq!(parse_capture_ms("2024-13-01T00:00:00Z"), None);
         assert_eq!(parse_capture_ms("2024-01-01T00:00:00Zjunk"), None);
+    }
+
+    fn envelope(id: &str, tag: &str, last_used: &str) -> Item {
+        let doc = serde_json::json!([{
+            "resourceType": "AWS::IAM::User",
+            "resourceId": id,
+            "resourceName": id,
+            "arn": format!("arn:aws:iam::123456789012:user/{id}"),
+            "accountId": "123456789012",
+            "awsRegion": "global",
+            "configurationItemCaptureTime": "2026-11-22T00:00:00Z",
+            "configuration": {
+                "userName": id,
+                "accessKeys": [{"accessKeyId": "AKIA1", "lastUsedDate": last_used}]
+            },
+            "tags": {"team": tag}
+        }]);
+        Item::parse_document(&doc.to_string(), "plan-test")
+            .expect("item")
+            .remove(0)
+    }
+
+    fn stored(id: i64, item: &Item, deleted: bool) -> StoredRow {
+        StoredRow {
+            id,
+            durable_hash: crate::store::durable_hash(item),
+            complete_hash: crate::store::complete_hash(item),
+            deleted,
+            revision_id: Some(id * 10),
+            arn: item.arn.clone(),
+        }
+    }
+
+    /// Every outcome, decided from hashes alone: durable changes are revisions, ephemeral-only
+    /// changes are not, and only a complete listing deletes what it did not see.
+    #[test]
+    fn a_listing_is_classified_against_the_stored_hashes() {
+        let old = |id: &str| envelope(id, "old", "2026-01-01T00:00:00Z");
+        let mut rows = HashMap::new();
+        rows.insert("same".to_string(), stored(1, &old("same"), false));
+        rows.insert("ephemeral".to_string(), stored(2, &old("ephemeral"), false));
+        rows.insert("modified".to_string(), stored(3, &old("modified"), false));
+        rows.insert("back".to_string(), stored(4, &old("back"), true));
+        rows.insert("gone".to_string(), stored(5, &old("gone"), false));
+        let listing = vec![
+            old("same"),
+            envelope("ephemeral", "old", "2026-11-01T00:00:00Z"),
+            envelope("modified", "new", "2026-01-01T00:00:00Z"),
+            old("back"),
+            old("new"),
+        ];
+        let outcome = |plan: &Plan, id: &str| {
+            plan.changed
+                .iter()
+                .find(|p| p.item.resource_id == id)
+                .map(|p| format!("{:?}", p.outcome))
+        };
+
+        let plan = classify(listing.clone(), rows.clone(), "AWS::IAM::User", true, 0);
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(outcome(&plan, "same"), None);
+        assert_eq!(
+            outcome(&plan, "ephemeral").as_deref(),
+            Some("Ephemeral { id: 2, revision_id: 20 }")
+        );
+        assert_eq!(
+            outcome(&plan, "modified").as_deref(),
+            Some("Modified { id: 3 }")
+        );
+        assert_eq!(
+            outcome(&plan, "back").as_deref(),
+            Some("Recreated { id: 4 }")
+        );
+        assert_eq!(outcome(&plan, "new").as_deref(), Some("New"));
+        let deleted: Vec<i64> = plan.deletions.iter().map(|d| d.id).collect();
+        assert_eq!(deleted, [5]);
+
+        // A failed listing proves nothing about what it did not see.
+        let partial = classify(listing, rows, "AWS::IAM::User", false, 0);
+        assert!(partial.deletions.is_empty());
+        assert_eq!(partial.changed.len(), plan.changed.len());
     }
 }

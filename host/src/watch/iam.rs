@@ -67,6 +67,10 @@ impl super::Watcher for IamWatcher {
         ]
     }
 
+    // Long because it is one paginated pass over GetAccountAuthorizationDetails that shapes four
+
+    // resource types as it goes, then fills in the per-user details that call omits.
+
     async fn list(&self, session: &AccountSession, _region: &str) -> Result<Vec<Item>, WatchError> {
         let l = list(session).await?;
         Ok([l.users, l.roles, l.groups, l.policies].concat())

@@ -97,6 +97,10 @@ pub async fn list(s: &AccountSession, home_region: &str) -> Result<Vec<Item>, Wa
 /// Buckets described at once.
 const BUCKET_CONCURRENCY: usize = 8;
 
+// Long because a bucket's document is its ~8 sub-resources asked one after another, each
+
+// with its own "does not exist" answer; a helper per call would only rename the calls.
+
 async fn bucket_item(
     s: &AccountSession,
     global: &aws_sdk_s3::Client,
