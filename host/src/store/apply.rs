@@ -13,30 +13,13 @@ use serde::Serialize;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
 use tracing::debug;
 
+pub use super::plan::Scope;
 use super::plan::{Deletion, Outcome, Planned, classify, load_scope, validate};
 use super::{Backend, StoreError, SweepId, begin_write, now_ms, q};
 use crate::item::Item;
 
 /// Rows per multi-VALUES statement: measured faster than both 1 and 1,000.
 const BATCH: usize = 50;
-
-/// What one listing covers: every item of one type in one account and region.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-pub struct Scope {
-    pub account_id: String,
-    pub region: String,
-    pub resource_type: String,
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}/{}/{}",
-            self.account_id, self.region, self.resource_type
-        )
-    }
-}
 
 /// The result of listing one scope.
 #[derive(Debug, Clone)]

@@ -5,14 +5,33 @@
 //! It must never write: `apply` writes what the plan says, in one transaction.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 
+use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 use tracing::warn;
 
-use super::apply::Scope;
 use super::hash::{Hasher, Hashes, canonical_document};
 use super::{StoreError, q};
 use crate::item::Item;
+
+/// What one listing covers: every item of one type in one account and region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Scope {
+    pub account_id: String,
+    pub region: String,
+    pub resource_type: String,
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}",
+            self.account_id, self.region, self.resource_type
+        )
+    }
+}
 
 /// Below this many items, splitting the hashing across threads costs more than it saves.
 const PARALLEL_MIN: usize = 2_000;
