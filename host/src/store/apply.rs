@@ -7,7 +7,7 @@
 //! listing, and never write a row for an unchanged item (that churn costs seconds per sweep).
 
 use std::collections::HashMap;
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 
 use serde::Serialize;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
