@@ -139,9 +139,9 @@ impl Runtime {
         let store = self.store()?;
         let config = self.config();
         let mut report = sweep::run(&config, store, opts, progress).await?;
-        if self.plugins.snapshot().is_empty() {
-            return Ok(report);
-        }
+        // Always, even with no auditor serving: a deleted item's open issues are fixed (the
+        // resource is gone), whoever raised them.
+        let judged = !self.plugins.snapshot().is_empty();
         let audit = crate::pipeline::audit_changes(
             store,
             &self.plugins,
@@ -159,7 +159,9 @@ impl Runtime {
             &self.notify_wake,
         )
         .await;
-        report.audit = Some(audit);
+        if judged {
+            report.audit = Some(audit);
+        }
         Ok(report)
     }
 
