@@ -149,3 +149,64 @@ fn the_host_and_the_sdk_test_host_classify_alike() {
         assert!(seen.iter().any(|r| r == relation), "{relation} never seen");
     }
 }
+
+/// The `items` capability pages alike in the host and the SDK's test host: a plugin whose
+/// tests list more than one page sees the same pages in production.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_items_capability_pages_alike() {
+    use simian::services::items::{ItemSource, MemoryItems};
+
+    let ids: Vec<String> = (0..1500).map(|i| format!("sg-{i:04}")).collect();
+    let doc = serde_json::Value::Array(
+        ids.iter()
+            .map(|id| {
+                serde_json::json!({
+                    "resourceType": "AWS::EC2::SecurityGroup",
+                    "resourceId": id,
+                    "resourceName": id,
+                    "arn": format!("arn:aws:ec2:us-east-1:{OWN}:security-group/{id}"),
+                    "accountId": OWN,
+                    "awsRegion": "us-east-1",
+                    "configurationItemCaptureTime": "2026-11-22T00:00:00Z",
+                    "configuration": {}
+                })
+            })
+            .collect(),
+    );
+    let host = MemoryItems::new(
+        simian::item::Item::parse_document(&doc.to_string(), "page-test").expect("items"),
+    );
+    let mut test_host = TestHost::new();
+    for id in &ids {
+        test_host = test_host
+            .item(simian_sdk::Item::new("AWS::EC2::SecurityGroup", id.as_str()).with_account(OWN));
+    }
+    let _installed = test_host.install();
+    for (offset, limit) in [
+        (0u32, 5000u32),
+        (0, 10),
+        (1200, 500),
+        (1499, 10),
+        (2000, 10),
+    ] {
+        let from_host: Vec<String> = host
+            .list("AWS::EC2::SecurityGroup", Some(OWN), offset, limit)
+            .await
+            .expect("host list")
+            .into_iter()
+            .map(|i| i.resource_id)
+            .collect();
+        let from_sdk: Vec<String> =
+            simian_sdk::items::list("AWS::EC2::SecurityGroup", Some(OWN), offset, limit)
+                .expect("sdk list")
+                .into_iter()
+                .map(|i| i.resource_id)
+                .collect();
+        assert_eq!(from_host, from_sdk, "offset {offset}, limit {limit}");
+    }
+    let first = host
+        .list("AWS::EC2::SecurityGroup", None, 0, 5000)
+        .await
+        .expect("list");
+    assert_eq!(first.len(), 1000, "one page is at most 1000 items");
+}

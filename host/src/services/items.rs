@@ -84,14 +84,12 @@ impl ItemSource for MemoryItems {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<Item>, String> {
-        Ok(self
-            .read()?
+        let items = self.read()?;
+        let matching = items
             .iter()
             .filter(|i| i.resource_type == resource_type)
             .filter(|i| account_id.is_none_or(|a| a == i.account_id))
-            .skip(offset as usize)
-            .take(limit.min(1000) as usize)
-            .cloned()
-            .collect())
+            .cloned();
+        Ok(simian_model::items::page(matching, offset, limit))
     }
 }

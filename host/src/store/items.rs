@@ -348,7 +348,7 @@ impl crate::services::items::ItemSource for Store {
             resource_type: Some(resource_type.into()),
             account_id: account_id.map(str::to_string),
             offset: u64::from(offset),
-            limit: Some(u64::from(limit.min(1000))),
+            limit: Some(u64::from(simian_model::items::page_limit(limit))),
             ..ItemFilter::default()
         };
         Ok(self

@@ -79,15 +79,14 @@ impl TestHost {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<Item>, HostError> {
+        // Paged exactly as the host pages (at most 1000 per call).
         self.items_config(|items| {
-            items
+            let matching = items
                 .iter()
                 .filter(|i| i.resource_type == resource_type)
                 .filter(|i| account_id.is_none_or(|a| i.account_id == a))
-                .skip(offset as usize)
-                .take(limit as usize)
-                .cloned()
-                .collect()
+                .cloned();
+            simian_model::items::page(matching, offset, limit)
         })
     }
 
