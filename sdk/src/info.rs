@@ -87,12 +87,8 @@ impl PluginInfo {
         score: u32,
         description: impl Into<String>,
     ) -> PluginInfo {
-        self.checks.push(CheckInfo {
-            id: id.into(),
-            title: title.into(),
-            score,
-            description: description.into(),
-        });
+        self.checks
+            .push(CheckInfo::new(id, title, score, description));
         self
     }
 }

@@ -82,6 +82,25 @@ pub struct ListingError {
     pub at_ms: i64,
 }
 
+/// The SET clauses that make a sweep's totals the sum of its applied listings (finishing and
+/// aborting a sweep both record them).
+macro_rules! sweep_totals {
+    () => {
+        "created = (SELECT CAST(COALESCE(SUM(s.created), 0) AS BIGINT)
+                    FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
+         modified = (SELECT CAST(COALESCE(SUM(s.modified), 0) AS BIGINT)
+                     FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
+         deleted = (SELECT CAST(COALESCE(SUM(s.deleted), 0) AS BIGINT)
+                    FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
+         unchanged = (SELECT CAST(COALESCE(SUM(s.unchanged), 0) AS BIGINT)
+                      FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
+         ephemeral_updates = (SELECT CAST(COALESCE(SUM(s.ephemeral_updates), 0) AS BIGINT)
+                              FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
+         errors = (SELECT CAST(COUNT(*) AS BIGINT)
+                   FROM listing_errors e WHERE e.sweep_id = sweeps.id)"
+    };
+}
+
 impl Store {
     pub(super) async fn abort_running_sweeps(&self) -> Result<u64, StoreError> {
         let _guard = self.write_guard().await;
@@ -115,22 +134,11 @@ impl Store {
     }
 
     async fn abort_sweep(&self, tx: &mut Transaction<'_, Any>, id: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE sweeps SET status = 'aborted', finished_ms = $1,
-                created = (SELECT CAST(COALESCE(SUM(s.created), 0) AS BIGINT)
-                           FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
-                modified = (SELECT CAST(COALESCE(SUM(s.modified), 0) AS BIGINT)
-                            FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
-                deleted = (SELECT CAST(COALESCE(SUM(s.deleted), 0) AS BIGINT)
-                           FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
-                unchanged = (SELECT CAST(COALESCE(SUM(s.unchanged), 0) AS BIGINT)
-                             FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
-                ephemeral_updates = (SELECT CAST(COALESCE(SUM(s.ephemeral_updates), 0) AS BIGINT)
-                                     FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
-                errors = (SELECT CAST(COUNT(*) AS BIGINT)
-                          FROM listing_errors e WHERE e.sweep_id = sweeps.id)
-             WHERE id = $2 AND status = 'running'",
-        )
+        let done = sqlx::query(concat!(
+            "UPDATE sweeps SET status = 'aborted', finished_ms = $1, ",
+            sweep_totals!(),
+            " WHERE id = $2 AND status = 'running'"
+        ))
         .bind(now_ms())
         .bind(id)
         .execute(&mut **tx)
@@ -163,22 +171,11 @@ impl Store {
             .await
             .map_err(q("begin finishing a sweep"))?;
         apply::check_running(&mut tx, sweep).await?;
-        sqlx::query(
-            "UPDATE sweeps SET finished_ms = $1,
-                created = (SELECT CAST(COALESCE(SUM(s.created), 0) AS BIGINT)
-                           FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
-                modified = (SELECT CAST(COALESCE(SUM(s.modified), 0) AS BIGINT)
-                            FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
-                deleted = (SELECT CAST(COALESCE(SUM(s.deleted), 0) AS BIGINT)
-                           FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
-                unchanged = (SELECT CAST(COALESCE(SUM(s.unchanged), 0) AS BIGINT)
-                             FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
-                ephemeral_updates = (SELECT CAST(COALESCE(SUM(s.ephemeral_updates), 0) AS BIGINT)
-                                     FROM sweep_scopes s WHERE s.sweep_id = sweeps.id),
-                errors = (SELECT CAST(COUNT(*) AS BIGINT)
-                          FROM listing_errors e WHERE e.sweep_id = sweeps.id)
-             WHERE id = $2",
-        )
+        sqlx::query(concat!(
+            "UPDATE sweeps SET finished_ms = $1, ",
+            sweep_totals!(),
+            " WHERE id = $2"
+        ))
         .bind(now_ms())
         .bind(sweep.0)
         .execute(&mut *tx)
