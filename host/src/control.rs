@@ -143,7 +143,7 @@ async fn answer(request: Request, context: &Context) -> serde_json::Value {
                 .enumerate()
                 .map(|(i, v)| {
                     Item::from_envelope(v)
-                        .map_err(|(field, msg)| format!("item[{i}]: field `{field}`: {msg}"))
+                        .map_err(|e| format!("item[{i}]: field `{}`: {}", e.field, e.message))
                 })
                 .collect();
             match parsed {

@@ -213,8 +213,7 @@ fn to_change(notice: &Notice) -> Result<contract::Change, String> {
         "deleted" => contract::ChangeKind::Deleted,
         other => return Err(format!("unknown change kind `{other}`")),
     };
-    let item = Item::from_envelope(&notice.item)
-        .map_err(|(field, message)| format!("item field `{field}`: {message}"))?;
+    let item = Item::from_envelope(&notice.item).map_err(|e| format!("item {e}"))?;
     let issues = |list: &[NoticeIssue]| -> Vec<contract::Issue> {
         list.iter()
             .map(|i| contract::Issue {

@@ -1,7 +1,7 @@
 //! The item under audit: one AWS resource in the AWS Config configuration-item envelope.
 
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::Error;
 
@@ -134,88 +134,42 @@ impl Item {
     }
 
     /// Read one AWS Config configuration-item envelope (as exported by AWS Config or written
-    /// by hand for tests and benchmarks). Follows the host's reading of the same format.
+    /// by hand for tests and benchmarks), exactly as the host reads it.
     pub fn from_envelope_json(text: &str) -> Result<Item, Error> {
         let value: Value = serde_json::from_str(text)
             .map_err(|e| Error::from(e).context("item envelope is not JSON"))?;
-        let obj = value
-            .as_object()
-            .ok_or_else(|| Error::new("item envelope must be a JSON object"))?;
-        Item::from_envelope(obj)
-    }
-
-    fn from_envelope(obj: &Map<String, Value>) -> Result<Item, Error> {
-        let field = |name: &str, message: &str| Error::new(format!("field `{name}` {message}"));
-        let text = |names: &[&str], required: bool| -> Result<String, Error> {
-            for name in names {
-                match obj.get(*name) {
-                    Some(Value::String(s)) => return Ok(s.clone()),
-                    Some(Value::Null) | None => continue,
-                    Some(_) => return Err(field(name, "must be a string")),
-                }
-            }
-            if required {
-                Err(field(names[0], "is required"))
-            } else {
-                Ok(String::new())
-            }
-        };
-        let configuration = match obj.get("configuration") {
-            None | Some(Value::Null) => return Err(field("configuration", "is required")),
-            // AWS Config's API returns the configuration as a string holding JSON.
-            Some(Value::String(s)) => {
-                serde_json::from_str::<Value>(s).map_err(|e| {
-                    Error::from(e).context("field `configuration` is a string but not JSON")
-                })?;
-                s.clone()
-            }
-            Some(other) => other.to_string(),
-        };
-        let supplementary_configuration = match obj.get("supplementaryConfiguration") {
-            None | Some(Value::Null) => "{}".to_string(),
-            Some(v @ Value::Object(_)) => v.to_string(),
-            Some(_) => return Err(field("supplementaryConfiguration", "must be an object")),
-        };
-        Ok(Item {
-            resource_type: text(&["resourceType"], true)?,
-            resource_id: text(&["resourceId"], true)?,
-            resource_name: text(&["resourceName"], false)?,
-            arn: text(&["arn", "ARN"], false)?,
-            account_id: text(&["accountId", "awsAccountId"], true)?,
-            region: text(&["awsRegion"], false)?,
-            capture_time: text(&["configurationItemCaptureTime"], false)?,
-            configuration,
-            supplementary_configuration,
-            tags: envelope_tags(obj.get("tags"))?,
-        })
+        simian_model::Item::from_envelope(&value)
+            .map(Item::from)
+            .map_err(|e| Error::new(e.to_string()))
     }
 }
 
-/// Tags come as an object map from AWS Config, or as EC2's `[{"key": .., "value": ..}]`.
-fn envelope_tags(tags: Option<&Value>) -> Result<Vec<(String, String)>, Error> {
-    match tags {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => Ok((k.clone(), s.clone())),
-                _ => Err(Error::new(format!("field `tags.{k}` must be a string"))),
-            })
-            .collect(),
-        Some(Value::Array(list)) => list
-            .iter()
-            .enumerate()
-            .map(|(i, t)| {
-                let get = |a: &str, b: &str| t.get(a).or_else(|| t.get(b)).and_then(Value::as_str);
-                match (get("key", "Key"), get("value", "Value")) {
-                    (Some(k), Some(v)) => Ok((k.to_string(), v.to_string())),
-                    _ => Err(Error::new(format!(
-                        "field `tags[{i}]` needs a string key and value"
-                    ))),
-                }
-            })
-            .collect(),
-        Some(_) => Err(Error::new("field `tags` must be an object")),
+impl From<simian_model::Item> for Item {
+    fn from(item: simian_model::Item) -> Item {
+        let simian_model::Item {
+            resource_type,
+            resource_id,
+            resource_name,
+            arn,
+            account_id,
+            region,
+            capture_time,
+            configuration,
+            supplementary_configuration,
+            tags,
+        } = item;
+        Item {
+            resource_type,
+            resource_id,
+            resource_name,
+            arn,
+            account_id,
+            region,
+            capture_time,
+            configuration,
+            supplementary_configuration,
+            tags,
+        }
     }
 }
 

@@ -236,6 +236,7 @@ pub async fn history(
         anyhow::bail!("no item with ARN or id `{key}` in the store");
     }
     let mut out = Vec::new();
+    let mut diffs = Vec::new();
     let mut previous: Option<&Value> = None;
     for r in &revisions {
         let mut entry = json!({
@@ -253,6 +254,7 @@ pub async fn history(
                 None => Vec::new(),
             };
             entry["diff"] = serde_json::to_value(&changes)?;
+            diffs.push(changes);
         }
         previous = Some(&r.document);
         out.push(entry);
@@ -263,7 +265,7 @@ pub async fn history(
             serde_json::to_string_pretty(&json!({ "revisions": out }))?
         ),
         Format::Table => {
-            for e in &out {
+            for (i, e) in out.iter().enumerate() {
                 println!(
                     "revision {}  {}  sweep {}  captured {}",
                     e["revision"],
@@ -273,16 +275,9 @@ pub async fn history(
                         .as_str()
                         .unwrap_or("-")
                 );
-                if let Some(changes) = e["diff"].as_array() {
-                    for c in changes {
-                        println!(
-                            "  {} {}: {} -> {}",
-                            c["op"].as_str().unwrap_or_default(),
-                            output::clean(c["path"].as_str().unwrap_or_default()),
-                            c.get("old").map_or("-".into(), |v| v.to_string()),
-                            c.get("new").map_or("-".into(), |v| v.to_string())
-                        );
-                    }
+                // The same lines the notifiers mail, so both describe a change alike.
+                for change in diffs.get(i).into_iter().flatten() {
+                    println!("  {}", output::clean(&change.render()));
                 }
             }
         }

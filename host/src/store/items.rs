@@ -294,7 +294,7 @@ fn stored_item(r: &AnyRow) -> Result<StoredItem, StoreError> {
     };
     let value: Value = serde_json::from_str(&document).map_err(|e| corrupt(e.to_string()))?;
     let item =
-        Item::from_envelope(&value).map_err(|(field, msg)| corrupt(format!("{field}: {msg}")))?;
+        Item::from_envelope(&value).map_err(|e| corrupt(format!("{}: {}", e.field, e.message)))?;
     let deleted: i64 = r.try_get("deleted").map_err(q(what))?;
     Ok(StoredItem {
         id,

@@ -12,7 +12,6 @@
 //! `?`), times as BIGINT unix milliseconds, flags as INTEGER 0/1, JSON as TEXT.
 
 mod apply;
-mod diff;
 mod hash;
 mod issues;
 mod items;
@@ -33,8 +32,8 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use tracing::{debug, info, warn};
 
 pub use apply::{Change, ChangeKind, ItemKey, Listing, Scope, ScopeSummary};
-pub use diff::{DiffEntry, DiffOp, diff};
 pub use hash::{complete_hash, durable_hash};
+// History is read revision by revision; what changed between two is the shared diff.
 pub use issues::{
     AuditedBy, FoundIssue, IssueChange, IssueFilter, IssueRow, Justification, StoredIssue,
     Transition,
@@ -42,6 +41,7 @@ pub use issues::{
 pub use items::{ItemFilter, Revision, StoredItem};
 pub use outbox::{OutboxEntry, OutboxStats};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+pub use simian_model::diff::{DiffEntry, DiffOp, diff};
 pub use sweeps::{ListingError, SweepId, SweepRecord, SweepStatus};
 
 #[derive(Debug, thiserror::Error)]
