@@ -16,4 +16,7 @@ pub mod scopes;
 pub mod services;
 pub mod store;
 pub mod text;
+pub mod users;
 pub mod watch;
+pub mod web;
+pub mod when;

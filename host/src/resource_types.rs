@@ -28,6 +28,35 @@ pub fn ephemeral_paths(resource_type: &str) -> &'static [&'static str] {
     watcher_of(resource_type).map_or(&[], |w| w.ephemeral_paths(resource_type))
 }
 
+/// Whether a diff entry's path (`configuration.accessKeys[0].lastUsedDate`) lies under one of
+/// the type's ephemeral paths (`configuration.accessKeys[].lastUsedDate`).
+pub fn is_ephemeral_path(resource_type: &str, path: &str) -> bool {
+    let mut general = String::with_capacity(path.len());
+    let mut rest = path;
+    // Array indexes become `[]`, the ephemeral paths' spelling of "every element".
+    while let Some(open) = rest.find('[') {
+        general.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find(']') {
+            Some(close) if after[..close].bytes().all(|b| b.is_ascii_digit()) => {
+                general.push_str("[]");
+                rest = &after[close + 1..];
+            }
+            _ => {
+                general.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    general.push_str(rest);
+    ephemeral_paths(resource_type).iter().any(|p| {
+        general == *p
+            || general
+                .strip_prefix(p)
+                .is_some_and(|tail| tail.starts_with('.') || tail.starts_with('['))
+    })
+}
+
 /// Global types (IAM) live in region [`GLOBAL_REGION`].
 pub fn is_global(resource_type: &str) -> bool {
     watcher_of(resource_type).is_some_and(|w| w.region_scope() == RegionScope::Global)
@@ -58,6 +87,34 @@ pub fn check_config(config: &Config) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diff_paths_under_ephemeral_paths_are_recognised() {
+        let user = "AWS::IAM::User";
+        assert!(is_ephemeral_path(
+            user,
+            "configuration.accessKeys[0].lastUsedDate"
+        ));
+        assert!(is_ephemeral_path(
+            user,
+            "configuration.accessKeys[12].lastUsedRegion"
+        ));
+        assert!(is_ephemeral_path(user, "configuration.passwordLastUsed"));
+        assert!(!is_ephemeral_path(
+            user,
+            "configuration.accessKeys[0].status"
+        ));
+        assert!(!is_ephemeral_path(user, "configuration.passwordLastUsedX"));
+        assert!(!is_ephemeral_path(user, "configuration.accessKeys[0]"));
+        assert!(is_ephemeral_path(
+            "AWS::IAM::Role",
+            "configuration.roleLastUsed.region"
+        ));
+        assert!(!is_ephemeral_path(
+            "AWS::EC2::SecurityGroup",
+            "configuration.passwordLastUsed"
+        ));
+    }
 
     #[test]
     fn declared_paths() {

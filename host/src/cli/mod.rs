@@ -8,6 +8,7 @@ mod plugin_cmd;
 mod plugins_cmd;
 mod run_cmd;
 mod store_cmds;
+mod users_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -148,6 +149,74 @@ enum Command {
     /// Withdraw a justification.
     Unjustify {
         issue: i64,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Console users: add, list, remove, set-role, passwd.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens: create, list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a user; the password is read from a prompt, or from standard input.
+    Add {
+        name: String,
+        /// viewer (reads), justifier (also justifies), admin (also users and tokens).
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    List {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Remove a user with their sessions and tokens (their audit trail stays).
+    Remove {
+        name: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    SetRole {
+        name: String,
+        role: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Set a new password (prompt or standard input).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create an API token for a user; printed once, stored only as a hash.
+    Create {
+        #[arg(long)]
+        user: String,
+        /// YYYY-MM-DD (end of day, UTC) or RFC 3339; never expires when absent.
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    List {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    Revoke {
+        id: i64,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -315,6 +384,7 @@ pub fn main() -> ExitCode {
                     account_id: account,
                     resource_type,
                     include_disabled: disabled,
+                    ..Default::default()
                 };
                 store_cmds::issues(config.as_deref(), filter, format).await
             }
@@ -331,6 +401,7 @@ pub fn main() -> ExitCode {
                     account_id: account,
                     resource_type,
                     include_disabled: false,
+                    ..Default::default()
                 };
                 store_cmds::report(config.as_deref(), filter, format).await
             }
@@ -346,6 +417,32 @@ pub fn main() -> ExitCode {
             }
             Command::Unjustify { issue, config } => {
                 store_cmds::unjustify(config.as_deref(), issue).await
+            }
+            Command::User(UserCommand::Add { name, role, config }) => {
+                users_cmd::add(config.as_deref(), &name, &role).await
+            }
+            Command::User(UserCommand::List { config, format }) => {
+                users_cmd::list(config.as_deref(), format).await
+            }
+            Command::User(UserCommand::Remove { name, config }) => {
+                users_cmd::remove(config.as_deref(), &name).await
+            }
+            Command::User(UserCommand::SetRole { name, role, config }) => {
+                users_cmd::set_role(config.as_deref(), &name, &role).await
+            }
+            Command::User(UserCommand::Passwd { name, config }) => {
+                users_cmd::passwd(config.as_deref(), &name).await
+            }
+            Command::Token(TokenCommand::Create {
+                user,
+                expires,
+                config,
+            }) => users_cmd::token_create(config.as_deref(), &user, expires.as_deref()).await,
+            Command::Token(TokenCommand::List { config, format }) => {
+                users_cmd::token_list(config.as_deref(), format).await
+            }
+            Command::Token(TokenCommand::Revoke { id, config }) => {
+                users_cmd::token_revoke(config.as_deref(), id).await
             }
         }
     });

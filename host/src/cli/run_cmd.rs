@@ -42,6 +42,15 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let _schedule = schedule::start(runtime.clone());
+    // The console is configured at start; a changed `[web]` section takes a restart.
+    let _web = match config.web.clone() {
+        Some(web) => {
+            let server = crate::web::serve(runtime.clone(), web).await?;
+            tracing::info!(url = %format!("http://{}", server.addr), "console listening");
+            Some(server)
+        }
+        None => None,
+    };
     let loaded = set.snapshot().len();
     let rejected = set.rejections().await.len();
     tracing::info!(

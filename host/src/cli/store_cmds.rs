@@ -339,20 +339,8 @@ pub async fn issues(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `YYYY-MM-DD` (end of that day, UTC) or RFC 3339, as unix milliseconds.
 fn parse_expiry(text: &str) -> anyhow::Result<i64> {
-    use aws_smithy_types::DateTime;
-    use aws_smithy_types::date_time::Format;
-    let full = if text.len() == 10 {
-        format!("{text}T23:59:59Z")
-    } else {
-        text.to_string()
-    };
-    let t = DateTime::from_str(&full, Format::DateTime).map_err(|e| {
-        anyhow::anyhow!("--expires `{text}`: not a date (YYYY-MM-DD or RFC 3339): {e}")
-    })?;
-    t.to_millis()
-        .map_err(|e| anyhow::anyhow!("--expires `{text}`: {e}"))
+    crate::when::parse_expiry(text).map_err(|e| anyhow::anyhow!("--expires {e}"))
 }
 
 pub async fn justify(

@@ -13,7 +13,8 @@ pub use crate::scopes::{FilesGrant, ItemsGrant, Limits, MailGrant, Origin};
 
 mod sections;
 use sections::{
-    RawConfig, accounts_section, networks_section, plugin_section, plugins_section, storage_section,
+    RawConfig, accounts_section, networks_section, plugin_section, plugins_section,
+    storage_section, web_section,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +52,21 @@ pub struct Config {
     /// Operator overrides of checks, first match wins.
     pub overrides: Vec<Override>,
     pub notify: NotifyConfig,
+    /// The console and REST API, served by `simian run`; off when absent.
+    pub web: Option<WebConfig>,
+}
+
+/// `[web]`: the console's address, TLS, and trusted-header auth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebConfig {
+    pub listen: std::net::SocketAddr,
+    /// Certificate chain and key, PEM; plain HTTP when absent (e.g. behind a proxy).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// A header naming the signed-in user, set by an SSO proxy (lower-case).
+    pub auth_header: Option<String>,
+    /// The only peers whose `auth_header` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub session_hours: u32,
 }
 
 /// How the outbox retries a failed delivery: exponential backoff between the two bounds.
@@ -393,6 +409,11 @@ impl Config {
                 ));
             }
         }
+        let web = raw
+            .web
+            .map(|w| web_section(w, &resolve))
+            .transpose()
+            .map_err(|e| field(e.0, e.1))?;
         if raw.aws.max_attempts == 0 {
             return Err(field("aws.max_attempts", "must be at least 1".into()));
         }
@@ -418,6 +439,7 @@ impl Config {
             watch: raw.watch,
             overrides: raw.overrides,
             notify: raw.notify,
+            web,
         })
     }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::{
     AccountConfig, AwsConfig, FilesGrant, GrantsConfig, HttpGrant, ItemsGrant, Limits, MailGrant,
     NetworkConfig, NotifyConfig, Origin, Override, PluginOperatorConfig, PluginsConfig, SmtpConfig,
-    StorageConfig, WatchConfig, yes,
+    StorageConfig, WatchConfig, WebConfig, yes,
 };
 use crate::scopes::{check_recipient_pattern, is_plugin_id};
 
@@ -36,6 +36,19 @@ pub(super) struct RawConfig {
     pub(super) overrides: Vec<Override>,
     #[serde(default)]
     pub(super) notify: NotifyConfig,
+    pub(super) web: Option<RawWeb>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWeb {
+    pub(super) listen: String,
+    pub(super) tls_cert: Option<PathBuf>,
+    pub(super) tls_key: Option<PathBuf>,
+    pub(super) auth_header: Option<String>,
+    #[serde(default)]
+    pub(super) trusted_proxies: Vec<String>,
+    pub(super) session_hours: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -97,6 +110,64 @@ pub(super) struct RawHttpGrant {
     pub(super) origins: Vec<String>,
     #[serde(default)]
     pub(super) private_networks: Vec<String>,
+}
+
+/// `[web]`: where the console listens, TLS, and trusted-header auth only from named proxies.
+pub(super) fn web_section(
+    raw: RawWeb,
+    resolve: &dyn Fn(PathBuf) -> PathBuf,
+) -> Result<WebConfig, (&'static str, String)> {
+    let listen = raw.listen.parse().map_err(|e| {
+        (
+            "web.listen",
+            format!("`{}` is not an address:port ({e})", raw.listen),
+        )
+    })?;
+    let tls = match (raw.tls_cert, raw.tls_key) {
+        (Some(cert), Some(key)) => Some((resolve(cert), resolve(key))),
+        (None, None) => None,
+        (Some(_), None) => return Err(("web.tls_key", "is required with `tls_cert`".into())),
+        (None, Some(_)) => return Err(("web.tls_cert", "is required with `tls_key`".into())),
+    };
+    let trusted_proxies = raw
+        .trusted_proxies
+        .iter()
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    (
+                        "web.trusted_proxies",
+                        format!("`{p}` is neither an address nor a CIDR"),
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(header) = &raw.auth_header {
+        if header.parse::<http::HeaderName>().is_err() {
+            return Err((
+                "web.auth_header",
+                format!("`{header}` is not a header name"),
+            ));
+        }
+        if trusted_proxies.is_empty() {
+            return Err((
+                "web.trusted_proxies",
+                "must name the proxies `auth_header` is accepted from".into(),
+            ));
+        }
+    }
+    let session_hours = raw.session_hours.unwrap_or(12);
+    if !(1..=24 * 30).contains(&session_hours) {
+        return Err(("web.session_hours", "must be between 1 and 720".into()));
+    }
+    Ok(WebConfig {
+        listen,
+        tls,
+        auth_header: raw.auth_header.map(|h| h.to_ascii_lowercase()),
+        trusted_proxies,
+        session_hours,
+    })
 }
 
 /// A field that failed, and why: the caller adds the file.

@@ -20,9 +20,112 @@ pub struct ItemFilter {
     pub region: Option<String>,
     /// Case-insensitive substring of the resource name.
     pub name_contains: Option<String>,
+    /// Case-insensitive substring of the resource name or the ARN.
+    pub text: Option<String>,
+    /// Only items whose open, unjustified, enabled issues score at least this much.
+    pub min_score: Option<u32>,
+    /// Only items with at least one open issue (justified or not).
+    pub has_open_issues: bool,
     pub include_deleted: bool,
+    /// Keyset paging: only items with a larger id.
+    pub after_id: Option<i64>,
     pub offset: u64,
     pub limit: Option<u64>,
+}
+
+/// A bind value for SQL assembled from a filter.
+#[derive(Debug, Clone)]
+pub(super) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// `LIKE` pattern for a case-insensitive substring, with the wildcards in it escaped (use with
+/// `ESCAPE '\'`).
+pub(super) fn like_pattern(needle: &str) -> String {
+    let escaped = needle
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// The score that counts for an item: its open, enabled issues not justified at `$now`.
+pub(super) fn score_subquery(now_param: usize) -> String {
+    format!(
+        "(SELECT COALESCE(SUM(s.score), 0) FROM issues s WHERE s.item_id = i.id
+            AND s.status = 'open' AND s.disabled = 0
+            AND (s.justified_reason IS NULL
+                 OR (s.justified_until_ms IS NOT NULL AND s.justified_until_ms <= ${now_param})))"
+    )
+}
+
+impl ItemFilter {
+    /// ` AND …` conditions on `items i` and their binds, numbered from `$first`.
+    pub(super) fn conditions(&self, first: usize, now: i64) -> (String, Vec<Arg>) {
+        let mut sql = String::new();
+        let mut args: Vec<Arg> = Vec::new();
+        let next = |args: &mut Vec<Arg>, a: Arg| {
+            args.push(a);
+            first + args.len() - 1
+        };
+        for (column, value) in [
+            ("resource_type", &self.resource_type),
+            ("account_id", &self.account_id),
+            ("region", &self.region),
+        ] {
+            if let Some(v) = value {
+                let n = next(&mut args, Arg::Text(v.clone()));
+                sql.push_str(&format!(" AND i.{column} = ${n}"));
+            }
+        }
+        if let Some(name) = &self.name_contains {
+            let n = next(&mut args, Arg::Text(like_pattern(name)));
+            sql.push_str(&format!(
+                " AND LOWER(i.resource_name) LIKE ${n} ESCAPE '\\'"
+            ));
+        }
+        if let Some(text) = &self.text {
+            let n = next(&mut args, Arg::Text(like_pattern(text)));
+            sql.push_str(&format!(
+                " AND (LOWER(i.resource_name) LIKE ${n} ESCAPE '\\'
+                       OR LOWER(i.arn) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        if let Some(min) = self.min_score {
+            let now_n = next(&mut args, Arg::Int(now));
+            let min_n = next(&mut args, Arg::Int(i64::from(min)));
+            sql.push_str(&format!(" AND {} >= ${min_n}", score_subquery(now_n)));
+        }
+        if self.has_open_issues {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM issues o WHERE o.item_id = i.id AND o.status = 'open'
+                     AND o.disabled = 0)",
+            );
+        }
+        if !self.include_deleted {
+            sql.push_str(" AND i.deleted = 0");
+        }
+        if let Some(after) = self.after_id {
+            let n = next(&mut args, Arg::Int(after));
+            sql.push_str(&format!(" AND i.id > ${n}"));
+        }
+        (sql, args)
+    }
+}
+
+pub(super) fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for a in args {
+        query = match a {
+            Arg::Text(t) => query.bind(t),
+            Arg::Int(n) => query.bind(n),
+        };
+    }
+    query
 }
 
 /// An item as last recorded.
@@ -51,34 +154,8 @@ pub struct Revision {
 impl Store {
     /// Current items matching `filter`, ordered by item id.
     pub async fn current_items(&self, filter: &ItemFilter) -> Result<Vec<StoredItem>, StoreError> {
-        let mut sql = String::from(ITEM_SELECT);
-        let mut args: Vec<String> = Vec::new();
-        for (column, value) in [
-            ("resource_type", &filter.resource_type),
-            ("account_id", &filter.account_id),
-            ("region", &filter.region),
-        ] {
-            if let Some(v) = value {
-                args.push(v.clone());
-                sql.push_str(&format!(" AND i.{column} = ${}", args.len()));
-            }
-        }
-        if let Some(name) = &filter.name_contains {
-            let escaped = name
-                .to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            args.push(format!("%{escaped}%"));
-            sql.push_str(&format!(
-                " AND LOWER(i.resource_name) LIKE ${} ESCAPE '\\'",
-                args.len()
-            ));
-        }
-        if !filter.include_deleted {
-            sql.push_str(" AND i.deleted = 0");
-        }
-        sql.push_str(" ORDER BY i.id");
+        let (conditions, args) = filter.conditions(1, super::now_ms());
+        let mut sql = format!("{ITEM_SELECT}{conditions} ORDER BY i.id");
         let paged = filter.limit.is_some() || filter.offset > 0;
         if paged {
             sql.push_str(&format!(
@@ -87,10 +164,7 @@ impl Store {
                 args.len() + 2
             ));
         }
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        for a in args {
-            query = query.bind(a);
-        }
+        let mut query = bind_all(sqlx::query(AssertSqlSafe(sql)), args);
         if paged {
             // No portable "no limit" keyword: SQLite wants -1, PostgreSQL ALL.
             let limit = filter
@@ -223,26 +297,7 @@ impl Store {
             .await
         }
         .map_err(q(what))?;
-        rows.iter()
-            .map(|r| {
-                let id: i64 = r.try_get("id").map_err(q(what))?;
-                let kind: String = r.try_get("kind").map_err(q(what))?;
-                let document: String = r.try_get("document").map_err(q(what))?;
-                Ok(Revision {
-                    id,
-                    item_id: r.try_get("item_id").map_err(q(what))?,
-                    kind: ChangeKind::parse(&kind)?,
-                    captured_at_ms: r.try_get("captured_at_ms").map_err(q(what))?,
-                    sweep_id: SweepId(r.try_get("sweep_id").map_err(q(what))?),
-                    durable_hash: r.try_get("durable_hash").map_err(q(what))?,
-                    complete_hash: r.try_get("complete_hash").map_err(q(what))?,
-                    document: serde_json::from_str(&document).map_err(|e| StoreError::Corrupt {
-                        what: format!("revision {id}"),
-                        message: e.to_string(),
-                    })?,
-                })
-            })
-            .collect()
+        rows.iter().map(super::browse::revision).collect()
     }
 
     /// Number of stored items and revisions (figures for benchmarks and status output).
@@ -279,12 +334,12 @@ pub(super) fn placeholders(n: usize) -> String {
         .join(", ")
 }
 
-const ITEM_SELECT: &str =
+pub(super) const ITEM_SELECT: &str =
     "SELECT i.id, i.current_revision_id, i.deleted, i.last_changed_ms, r.document
      FROM items i JOIN revisions r ON r.id = i.current_revision_id
      WHERE 1 = 1";
 
-fn stored_item(r: &AnyRow) -> Result<StoredItem, StoreError> {
+pub(super) fn stored_item(r: &AnyRow) -> Result<StoredItem, StoreError> {
     let what = "reading an item row";
     let id: i64 = r.try_get("id").map_err(q(what))?;
     let document: String = r.try_get("document").map_err(q(what))?;

@@ -3,8 +3,8 @@
 //!
 //! Owns deciding what a listing changed (created, modified, ephemeral-only, deleted) and
 //! recording it atomically per scope, and answering history queries. This file holds the
-//! connection and what every part shares; `sweeps`, `apply`, `items`, `issues` and `outbox`
-//! each own their tables' queries. It must never call AWS
+//! connection and what every part shares; `sweeps`, `apply`, `items`, `issues`, `outbox` and
+//! `users` each own their tables' queries; `browse` holds the console's read-only queries. It must never call AWS
 //! or judge items, and never delete anything on a failed listing: absence in a partial
 //! listing proves nothing.
 //!
@@ -12,6 +12,7 @@
 //! `?`), times as BIGINT unix milliseconds, flags as INTEGER 0/1, JSON as TEXT.
 
 mod apply;
+mod browse;
 mod hash;
 mod issues;
 mod items;
@@ -21,6 +22,7 @@ mod owner;
 mod plan;
 mod schema;
 mod sweeps;
+mod users;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -32,17 +34,19 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use tracing::{debug, info, warn};
 
 pub use apply::{Change, ChangeKind, ItemKey, Listing, Scope, ScopeSummary};
+pub use browse::{DayPoint, IssueGroup, ItemSummary, ScopeHealth, ScoreCell};
 pub use hash::{complete_hash, durable_hash};
-// History is read revision by revision; what changed between two is the shared diff.
 pub use issues::{
-    AuditedBy, FoundIssue, IssueChange, IssueFilter, IssueRow, Justification, StoredIssue,
-    Transition,
+    Actor, AuditedBy, FoundIssue, IssueAction, IssueChange, IssueFilter, IssueRow, IssueState,
+    Justification, StoredIssue, Transition,
 };
 pub use items::{ItemFilter, Revision, StoredItem};
 pub use outbox::{OutboxEntry, OutboxStats};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+// History is read revision by revision; what changed between two is the shared diff.
 pub use simian_model::diff::{DiffEntry, DiffOp, diff};
 pub use sweeps::{ListingError, SweepId, SweepRecord, SweepStatus};
+pub use users::{SessionRow, TokenRow, UserRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -47,9 +47,66 @@ const MIGRATIONS: &[Migration] = &[
         name: "notification outbox, retired issues",
         statements: v6,
     },
+    Migration {
+        version: 7,
+        name: "console users, API tokens, sessions, issue audit trail",
+        statements: v7,
+    },
 ];
 
-pub const CURRENT_VERSION: i64 = 6;
+pub const CURRENT_VERSION: i64 = 7;
+
+/// Who may use the console and the API, and what they did. Passwords, tokens and session ids
+/// are stored only as hashes (argon2 for passwords, SHA-256 for the random tokens), so a copy
+/// of the database lets nobody in. `issue_actions` is the audit trail of every justification
+/// change, whoever made it (CLI or web).
+fn v7(backend: Backend) -> Vec<String> {
+    let id = id_column(backend);
+    vec![
+        format!(
+            "CREATE TABLE users (
+                {id},
+                name TEXT NOT NULL UNIQUE,
+                role TEXT NOT NULL CHECK (role IN ('viewer', 'justifier', 'admin')),
+                password_hash TEXT,
+                created_ms BIGINT NOT NULL
+            )"
+        ),
+        format!(
+            "CREATE TABLE api_tokens (
+                {id},
+                user_id BIGINT NOT NULL REFERENCES users (id),
+                token_hash TEXT NOT NULL UNIQUE,
+                created_ms BIGINT NOT NULL,
+                expires_ms BIGINT,
+                last_used_ms BIGINT,
+                revoked_ms BIGINT
+            )"
+        ),
+        "CREATE TABLE web_sessions (
+            id_hash TEXT PRIMARY KEY,
+            user_id BIGINT NOT NULL REFERENCES users (id),
+            csrf TEXT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            expires_ms BIGINT NOT NULL
+        )"
+        .into(),
+        "CREATE INDEX web_sessions_user ON web_sessions (user_id)".into(),
+        format!(
+            "CREATE TABLE issue_actions (
+                {id},
+                issue_id BIGINT NOT NULL REFERENCES issues (id),
+                action TEXT NOT NULL CHECK (action IN ('justify', 'unjustify')),
+                actor TEXT NOT NULL,
+                via TEXT NOT NULL,
+                reason TEXT,
+                until_ms BIGINT,
+                at_ms BIGINT NOT NULL
+            )"
+        ),
+        "CREATE INDEX issue_actions_issue ON issue_actions (issue_id, id)".into(),
+    ]
+}
 
 /// Notifications waiting for (or done with) delivery: one row per (notifier, account, batch),
 /// kept after delivery as a record. Issues of an unloaded plugin are `retired`: closed, but
