@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite. Works on a fresh machine: installs what it needs (the wasm32-wasip2
-# target, PostgreSQL, the AWS emulator's venv), then format-checks, lints, builds the plugins and
+# target, PostgreSQL, Chromium, the AWS emulator's venv), then format-checks, lints, builds the plugins and
 # runs every test, the store's on SQLite and PostgreSQL. `.ci/run` calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +68,15 @@ if [ -z "${SIMIAN_TEST_POSTGRES_URL:-}" ]; then
   fi
   export SIMIAN_TEST_POSTGRES_URL=postgres://simian:simian@127.0.0.1:5432/simian_test
 fi
+
+step "browser"
+# The console's browser test drives Debian's Chromium through its ChromeDriver.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends chromium chromium-driver
+fi
+/usr/bin/chromium --version
 
 step "aws emulator"
 # The watcher tests start moto server (pinned; see the script) from this venv.

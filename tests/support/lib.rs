@@ -6,6 +6,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod browser;
+pub mod console;
 pub mod fault;
 pub mod hostile;
 pub mod http;
