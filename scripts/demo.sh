@@ -4,7 +4,9 @@
 # embedded SQLite store, show the recorded items and a history, then start `simian run` and
 # drop Security Monkey's rule set (plus the employee-account check) into its plugins directory
 # while it runs: the host re-audits the stored items and the audit report shows the seeded
-# risks found and the clean resources clean.
+# risks found and the clean resources clean. It ends with the web console running (a demo
+# admin user, its URL and credentials printed last) until Ctrl-C; SIMIAN_DEMO_EXIT=1 stops
+# right after instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/simian-target}"
@@ -40,8 +42,16 @@ name,email,employee_id
 Bob Jones,bob@corp.example,E2
 Carol King,carol@corp.example,E3
 CSV
+# The console: port 8080 if free, else any free one.
+WEB_PORT="${SIMIAN_DEMO_WEB_PORT:-8080}"
+if (exec 3<>"/dev/tcp/127.0.0.1/$WEB_PORT") 2>/dev/null; then
+  WEB_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+fi
 cat > "$WORK/simian.toml" <<TOML
 data_dir = "data"            # SQLite store: data/simian.db
+
+[web]                        # the console and REST API, served by simian run
+listen = "127.0.0.1:$WEB_PORT"
 
 [plugins]
 dir = "plugins"
@@ -87,6 +97,11 @@ echo "== simian history arn:aws:iam::123456789012:role/vendor-access"
   | python3 -c 'import json,sys; r=json.load(sys.stdin)["revisions"][0]; print("revision", r["revision"], r["kind"]); print(json.dumps(r["document"]["configuration"]["assumeRolePolicyDocument"], indent=2))'
 
 echo
+echo "== simian user add demo --role admin (the console's first user)"
+DEMO_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')"
+printf '%s\n' "$DEMO_PASSWORD" | "$SIMIAN" user add demo --role admin --config "$WORK/simian.toml"
+
+echo
 echo "== starting simian run (log: $WORK/host.log) and deploying the rule set into it"
 "$SIMIAN" run --config "$WORK/simian.toml" 2> "$WORK/host.log" &
 HOST_PID=$!
@@ -117,3 +132,16 @@ echo "== simian report: items by score with their open issues, and what is clean
 echo
 echo "== simian issues --min-score 5"
 "$SIMIAN" issues --config "$WORK/simian.toml" --min-score 5
+
+echo
+echo "== the console: items, history with diffs, issues to triage and justify, compare, export"
+for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$WEB_PORT") 2>/dev/null && break; sleep 0.1; done
+if [ "${SIMIAN_DEMO_EXIT:-}" = "1" ]; then
+  echo "console: http://127.0.0.1:$WEB_PORT  user: demo  password: $DEMO_PASSWORD"
+  exit 0
+fi
+echo "(Ctrl-C stops the host, the emulator and the console)"
+echo "console:  http://127.0.0.1:$WEB_PORT"
+echo "user:     demo"
+echo "password: $DEMO_PASSWORD"
+wait "$HOST_PID"

@@ -1643,7 +1643,113 @@ on_both!(
     outbox_retries_until_delivered_and_survives_reopen,
     retired_issues_come_back_new_and_deleted_items_fix_theirs,
     notices_carry_news_once_with_the_previous_configuration,
+    users_tokens_and_sessions_keep_only_hashes_and_end_together,
 );
+
+async fn users_tokens_and_sessions_keep_only_hashes_and_end_together(url: String) {
+    let store = open(&url).await;
+    assert!(
+        store
+            .add_user("alice", "justifier", Some("$argon2id$x"))
+            .await
+            .expect("add")
+    );
+    assert!(
+        !store.add_user("alice", "admin", None).await.expect("dup"),
+        "names are unique"
+    );
+    let user = store.user("alice").await.expect("get").expect("alice");
+    assert_eq!(user.role, "justifier");
+    // A role outside the three is refused by the schema itself.
+    assert!(store.set_user_role("alice", "root").await.is_err());
+    assert!(store.set_user_role("alice", "admin").await.expect("role"));
+
+    let now = simian::store::now_ms();
+    let live = store
+        .add_token("alice", "hash-live", None)
+        .await
+        .expect("token")
+        .expect("id");
+    store
+        .add_token("alice", "hash-old", Some(now - 1))
+        .await
+        .expect("token");
+    assert_eq!(
+        store.add_token("nobody", "h", None).await.expect("token"),
+        None
+    );
+    assert_eq!(
+        store
+            .user_by_token("hash-live")
+            .await
+            .expect("lookup")
+            .map(|u| u.name),
+        Some("alice".into())
+    );
+    assert_eq!(
+        store.user_by_token("hash-old").await.expect("lookup"),
+        None,
+        "expired"
+    );
+    assert_eq!(store.user_by_token("nope").await.expect("lookup"), None);
+    let listed = store.tokens().await.expect("tokens");
+    assert!(
+        listed
+            .iter()
+            .any(|t| t.id == live && t.last_used_ms.is_some()),
+        "{listed:?}"
+    );
+    assert!(store.revoke_token(live).await.expect("revoke"));
+    assert!(
+        !store.revoke_token(live).await.expect("again"),
+        "revoked once"
+    );
+    assert_eq!(
+        store.user_by_token("hash-live").await.expect("lookup"),
+        None
+    );
+
+    store
+        .add_session("s1", user.id, "csrf1", now + 60_000)
+        .await
+        .expect("session");
+    store
+        .add_session("s-old", user.id, "csrf2", now - 1)
+        .await
+        .expect("session");
+    let session = store.session("s1").await.expect("lookup").expect("live");
+    assert_eq!(
+        (session.user.name.as_str(), session.csrf.as_str()),
+        ("alice", "csrf1")
+    );
+    assert_eq!(session.user.role, "admin", "the role is read per request");
+    assert_eq!(
+        store.session("s-old").await.expect("lookup"),
+        None,
+        "expired"
+    );
+    // A new password ends the sessions; removing the user ends everything of theirs.
+    assert!(
+        store
+            .set_user_password("alice", "$argon2id$y")
+            .await
+            .expect("passwd")
+    );
+    assert_eq!(store.session("s1").await.expect("lookup"), None);
+    store
+        .add_session("s2", user.id, "csrf3", now + 60_000)
+        .await
+        .expect("session");
+    store
+        .add_token("alice", "hash-2", None)
+        .await
+        .expect("token");
+    assert!(store.remove_user("alice").await.expect("remove"));
+    assert_eq!(store.session("s2").await.expect("lookup"), None);
+    assert_eq!(store.user_by_token("hash-2").await.expect("lookup"), None);
+    assert!(store.users().await.expect("users").is_empty());
+    assert!(!store.remove_user("alice").await.expect("again"));
+}
 
 #[test]
 fn database_name_substitution() {

@@ -727,3 +727,128 @@ async fn openapi_documents_every_route(c: &Console, token: &str) {
         );
     }
 }
+
+/// A self-signed certificate for 127.0.0.1, made with the openssl CLI.
+fn self_signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args([
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ])
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (cert, key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_and_a_trusted_proxys_user_header() {
+    let certs = tempfile::tempdir().expect("dir");
+    let (cert, key) = self_signed(certs.path());
+    // Served over TLS; the proxy header is believed from 127.0.0.1 only.
+    let c = Console::start_with(
+        None,
+        3600,
+        &format!(
+            "tls_cert = \"{}\"\ntls_key = \"{}\"\nauth_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"127.0.0.1\"]",
+            cert.display(),
+            key.display()
+        ),
+    )
+    .await;
+    assert!(c.base.starts_with("https://"));
+    let r = c.get("/health", None).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers().contains_key("strict-transport-security"));
+    let r = c
+        .http
+        .post(c.url("/login"))
+        .form(&[("user", "viewer"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login");
+    let set = r.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(set.contains("; Secure"), "{set}");
+    // Plain HTTP on the TLS port gets nothing.
+    let plain = reqwest::Client::new()
+        .get(c.url("/health").replace("https://", "http://"))
+        .send()
+        .await;
+    assert!(plain.is_err() || plain.is_ok_and(|r| !r.status().is_success()));
+
+    let header = |user: &'static str| {
+        c.http
+            .get(c.url("/api/v1/accounts"))
+            .header("x-forwarded-user", user)
+            .send()
+    };
+    let r = header("viewer").await.expect("get");
+    assert_eq!(
+        r.status().as_u16(),
+        200,
+        "the trusted proxy's user is signed in"
+    );
+    let r = header("mallory").await.expect("get");
+    assert_eq!(
+        r.status().as_u16(),
+        403,
+        "an unknown user is refused, not created"
+    );
+    // A proxy-signed-in viewer still cannot justify.
+    let r = c
+        .http
+        .post(c.url("/api/v1/issues/1/justify"))
+        .header("x-forwarded-user", "viewer")
+        .header("content-type", "application/json")
+        .body(r#"{"reason":"x"}"#)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 403);
+    drop(c);
+
+    // The same header from a peer that is not a trusted proxy is ignored.
+    let c = Console::start_with(
+        None,
+        3600,
+        "auth_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"10.9.9.9\"]",
+    )
+    .await;
+    let r = c
+        .http
+        .get(c.url("/api/v1/accounts"))
+        .header("x-forwarded-user", "admin")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        r.status().as_u16(),
+        401,
+        "a spoofed proxy header was believed"
+    );
+}

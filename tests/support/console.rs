@@ -64,6 +64,16 @@ impl Console {
     /// Start the host with the shipped SG and S3 rules; `storage` is a PostgreSQL URL or
     /// None for SQLite. Users `admin`, `justifier` and `viewer` exist with [`PASSWORD`].
     pub async fn start(storage: Option<&str>, interval_seconds: u64) -> Console {
+        Self::start_with(storage, interval_seconds, "").await
+    }
+
+    /// `start` with more `[web]` settings (TLS files, trusted-header auth); with `tls_cert`
+    /// the client speaks HTTPS and accepts the test's self-signed certificate.
+    pub async fn start_with(
+        storage: Option<&str>,
+        interval_seconds: u64,
+        web_extra: &str,
+    ) -> Console {
         let moto = Moto::start();
         seed_hostile_estate(&moto).await;
         let port = free_port();
@@ -71,7 +81,7 @@ impl Console {
         let env = Env::new(&format!(
             "{storage}[[accounts]]\nid = \"{ACCOUNT}\"\nname = \"demo\"\nregions = [\"us-east-1\"]\n\n\
              [aws]\nrequests_per_second = 0\n\n[watch]\ninterval_seconds = {interval_seconds}\n\n\
-             [web]\nlisten = \"127.0.0.1:{port}\"\n"
+             [web]\nlisten = \"127.0.0.1:{port}\"\n{web_extra}\n"
         ));
         for id in ["sg-internet-accessible", "s3-bucket", "security-group"] {
             deploy_shipped(&env, id);
@@ -84,9 +94,11 @@ impl Console {
             add_user(&env, name, role, PASSWORD);
         }
         let host = env.start_host_env(&moto.env());
-        let base = format!("http://127.0.0.1:{port}");
+        let tls = web_extra.contains("tls_cert");
+        let base = format!("{}://127.0.0.1:{port}", if tls { "https" } else { "http" });
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .danger_accept_invalid_certs(tls)
             .build()
             .expect("client");
         let console = Console {

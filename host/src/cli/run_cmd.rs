@@ -45,8 +45,9 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
     // The console is configured at start; a changed `[web]` section takes a restart.
     let _web = match config.web.clone() {
         Some(web) => {
+            let scheme = if web.tls.is_some() { "https" } else { "http" };
             let server = crate::web::serve(runtime.clone(), web).await?;
-            tracing::info!(url = %format!("http://{}", server.addr), "console listening");
+            tracing::info!(url = %format!("{scheme}://{}", server.addr), "console listening");
             Some(server)
         }
         None => None,

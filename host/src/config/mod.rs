@@ -504,6 +504,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_web_section_is_checked_field_by_field() {
+        let c = Config::parse("data_dir = \"/tmp/x\"", None).expect("parses");
+        assert_eq!(c.web, None, "no console unless configured");
+        let c = Config::parse(
+            "data_dir = \"/tmp/x\"\n[web]\nlisten = \"127.0.0.1:8080\"\nauth_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"10.0.0.5\", \"10.1.0.0/24\"]",
+            None,
+        )
+        .expect("parses");
+        let web = c.web.expect("web");
+        assert_eq!(web.listen.port(), 8080);
+        assert_eq!(web.auth_header.as_deref(), Some("x-forwarded-user"));
+        assert_eq!(web.trusted_proxies.len(), 2);
+        assert_eq!(web.session_hours, 12);
+        for (text, field) in [
+            ("listen = \"localhost\"", "web.listen"),
+            (
+                "listen = \"127.0.0.1:1\"\ntls_cert = \"c.pem\"",
+                "web.tls_key",
+            ),
+            (
+                "listen = \"127.0.0.1:1\"\nauth_header = \"X-User\"",
+                "web.trusted_proxies",
+            ),
+            (
+                "listen = \"127.0.0.1:1\"\nauth_header = \"bad header\"\ntrusted_proxies = [\"10.0.0.1\"]",
+                "web.auth_header",
+            ),
+            (
+                "listen = \"127.0.0.1:1\"\ntrusted_proxies = [\"somewhere\"]",
+                "web.trusted_proxies",
+            ),
+            (
+                "listen = \"127.0.0.1:1\"\nsession_hours = 0",
+                "web.session_hours",
+            ),
+        ] {
+            let e = Config::parse(&format!("[web]\n{text}"), None).expect_err(text);
+            assert!(
+                e.to_string().contains(&format!("field `{field}`")),
+                "{text}: {e}"
+            );
+        }
+    }
+
+    #[test]
     fn defaults_when_empty() {
         let c = Config::parse("data_dir = \"/tmp/x\"", None).expect("parses");
         assert_eq!(c.plugins.memory_mib, 64);

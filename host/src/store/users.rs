@@ -108,14 +108,26 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// A new password also ends the user's sessions (a stolen one must not outlive it).
     pub async fn set_user_password(&self, name: &str, hash: &str) -> Result<bool, StoreError> {
         let _guard = self.write_guard().await;
+        let mut tx = begin_write(&self.pool, self.backend)
+            .await
+            .map_err(q("begin setting a password"))?;
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
             .bind(hash)
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(q("setting a user's password"))?;
+        sqlx::query(
+            "DELETE FROM web_sessions WHERE user_id IN (SELECT id FROM users WHERE name = $1)",
+        )
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(q("ending a user's sessions"))?;
+        tx.commit().await.map_err(q("commit setting a password"))?;
         Ok(done.rows_affected() == 1)
     }
 
