@@ -159,7 +159,7 @@ async fn time(
     target_ms: u64,
 ) -> Timing {
     let mut samples = Vec::with_capacity(RUNS);
-    for _ in 0..RUNS {
+    for run in 0..RUNS {
         let started = Instant::now();
         let r = client
             .get(format!("{base}{path}"))
@@ -170,8 +170,18 @@ async fn time(
         assert!(r.status().is_success(), "{path}: {}", r.status());
         let _ = r.bytes().await.expect("body");
         samples.push(started.elapsed());
+        if run == 0 {
+            eprintln!(
+                "    {name}: first {:.1} ms",
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+        }
     }
     samples.sort();
+    eprintln!(
+        "    {name}: p50 {:.1} ms",
+        samples[RUNS / 2].as_secs_f64() * 1000.0
+    );
     Timing {
         name: name.to_string(),
         p50: samples[RUNS / 2],

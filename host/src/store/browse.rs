@@ -11,8 +11,8 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::apply::ChangeKind;
-use super::issues::IssueFilter;
-use super::items::{ItemFilter, bind_all, score_subquery};
+use super::issue_list::IssueFilter;
+use super::items::{ItemFilter, OPEN_ISSUES_SUBQUERY, bind_all, score_subquery};
 use super::sweeps::SweepId;
 use super::{Revision, Store, StoreError, now_ms, q};
 
@@ -122,8 +122,7 @@ impl Store {
             "SELECT i.id, i.arn, i.resource_type, i.resource_id, i.resource_name, i.account_id,
                 i.region, i.deleted, i.last_changed_ms,
                 CAST({score} AS BIGINT) AS score,
-                CAST((SELECT COUNT(*) FROM issues o WHERE o.item_id = i.id AND o.status = 'open'
-                      AND o.disabled = 0) AS BIGINT) AS open_issues
+                CAST({OPEN_ISSUES_SUBQUERY} AS BIGINT) AS open_issues
              FROM items i WHERE 1 = 1{conditions} ORDER BY i.id LIMIT {limit}",
             score = score_subquery(1),
         );

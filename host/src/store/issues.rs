@@ -11,7 +11,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use super::items::{Arg, bind_all};
 use super::{Store, StoreError, begin_write, now_ms, q};
 
 /// One finding as an auditor returned it.
@@ -85,72 +84,6 @@ pub struct Justification {
     pub until_ms: Option<i64>,
 }
 
-/// Who changed a justification, and through what (`cli`, `web`, `api`).
-#[derive(Debug, Clone, Copy)]
-pub struct Actor<'a> {
-    pub name: &'a str,
-    pub via: &'a str,
-}
-
-/// One entry of an issue's audit trail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IssueAction {
-    /// `justify` or `unjustify`.
-    pub action: String,
-    pub actor: String,
-    pub via: String,
-    pub reason: Option<String>,
-    pub until_ms: Option<i64>,
-    pub at_ms: i64,
-}
-
-/// Which issues to list; `None` matches everything.
-#[derive(Debug, Clone, Default)]
-pub struct IssueFilter {
-    /// Some(true): open only; Some(false): fixed only.
-    pub open: Option<bool>,
-    /// A lifecycle state as the console names them; narrows `open`.
-    pub state: Option<IssueState>,
-    pub min_score: u32,
-    pub account_id: Option<String>,
-    pub resource_type: Option<String>,
-    pub plugin: Option<String>,
-    pub check_id: Option<String>,
-    pub item_id: Option<i64>,
-    /// Issues of checks the operator disabled are left out unless this is set.
-    pub include_disabled: bool,
-    /// Keyset paging in the listing order: after this (score, id).
-    pub after: Option<(u32, i64)>,
-    pub limit: Option<u64>,
-}
-
-/// Where an issue is in its life, as the console and API filter it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IssueState {
-    /// Open, first seen at or after this time (e.g. the last sweep's start), never regressed.
-    NewSince(i64),
-    /// Open and not justified.
-    Open,
-    /// Open with a justification in force.
-    Justified,
-    /// Fixed (not closed because its plugin went away).
-    Fixed,
-    /// Open again after having been fixed.
-    Regressed,
-}
-
-/// An issue with the item it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IssueRow {
-    #[serde(flatten)]
-    pub issue: StoredIssue,
-    pub arn: String,
-    pub resource_type: String,
-    pub resource_name: String,
-    pub account_id: String,
-    pub region: String,
-}
-
 fn notes_hash(notes: &str) -> String {
     hex::encode(Sha256::digest(notes.as_bytes()))
 }
@@ -196,140 +129,6 @@ impl Store {
         }
         tx.commit().await.map_err(q("commit recording an audit"))?;
         Ok(all)
-    }
-
-    /// Excuse one issue (and only its evidence), optionally until a time. Ok(false) if there is
-    /// no such issue.
-    pub async fn justify(
-        &self,
-        issue_id: i64,
-        reason: &str,
-        by: &str,
-        until_ms: Option<i64>,
-    ) -> Result<bool, StoreError> {
-        let actor = Actor {
-            name: by,
-            via: "cli",
-        };
-        Ok(self
-            .justify_issues(&[issue_id], reason, actor, until_ms)
-            .await?
-            == 1)
-    }
-
-    /// Withdraw one issue's justification. Ok(false) if there is no such issue.
-    pub async fn unjustify(&self, issue_id: i64) -> Result<bool, StoreError> {
-        let actor = Actor {
-            name: "cli",
-            via: "cli",
-        };
-        Ok(self.unjustify_issues(&[issue_id], actor).await? == 1)
-    }
-
-    /// Justify every existing issue of `ids` in one transaction, each change recorded in the
-    /// audit trail with its actor. Returns how many issues there were.
-    pub async fn justify_issues(
-        &self,
-        ids: &[i64],
-        reason: &str,
-        actor: Actor<'_>,
-        until_ms: Option<i64>,
-    ) -> Result<u64, StoreError> {
-        let now = now_ms();
-        self.change_justifications(ids, actor, Some((reason, until_ms)), now)
-            .await
-    }
-
-    /// Withdraw the justifications of `ids` in one transaction (recorded like
-    /// [`Store::justify_issues`]). Returns how many issues there were.
-    pub async fn unjustify_issues(&self, ids: &[i64], actor: Actor<'_>) -> Result<u64, StoreError> {
-        self.change_justifications(ids, actor, None, now_ms()).await
-    }
-
-    async fn change_justifications(
-        &self,
-        ids: &[i64],
-        actor: Actor<'_>,
-        justify: Option<(&str, Option<i64>)>,
-        now: i64,
-    ) -> Result<u64, StoreError> {
-        let _guard = self.write_guard().await;
-        let mut tx = begin_write(&self.pool, self.backend)
-            .await
-            .map_err(q("begin changing justifications"))?;
-        let mut changed = 0;
-        for id in ids {
-            let done = match justify {
-                Some((reason, until)) => sqlx::query(
-                    "UPDATE issues SET justified_reason = $1, justified_by = $2,
-                        justified_ms = $3, justified_until_ms = $4 WHERE id = $5",
-                )
-                .bind(reason)
-                .bind(actor.name)
-                .bind(now)
-                .bind(until)
-                .bind(id),
-                None => sqlx::query(
-                    "UPDATE issues SET justified_reason = NULL, justified_by = NULL,
-                        justified_ms = NULL, justified_until_ms = NULL WHERE id = $1",
-                )
-                .bind(id),
-            }
-            .execute(&mut *tx)
-            .await
-            .map_err(q("changing a justification"))?;
-            if done.rows_affected() == 0 {
-                continue;
-            }
-            changed += 1;
-            sqlx::query(
-                "INSERT INTO issue_actions (issue_id, action, actor, via, reason, until_ms, at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(id)
-            .bind(if justify.is_some() {
-                "justify"
-            } else {
-                "unjustify"
-            })
-            .bind(actor.name)
-            .bind(actor.via)
-            .bind(justify.map(|(reason, _)| reason))
-            .bind(justify.and_then(|(_, until)| until))
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(q("recording a justification change"))?;
-        }
-        tx.commit()
-            .await
-            .map_err(q("commit changing justifications"))?;
-        Ok(changed)
-    }
-
-    /// The audit trail of one issue, oldest first.
-    pub async fn issue_actions(&self, issue_id: i64) -> Result<Vec<IssueAction>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT action, actor, via, reason, until_ms, at_ms FROM issue_actions
-             WHERE issue_id = $1 ORDER BY id",
-        )
-        .bind(issue_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("listing an issue's actions"))?;
-        let what = "reading an issue action";
-        rows.iter()
-            .map(|r| {
-                Ok(IssueAction {
-                    action: r.try_get("action").map_err(q(what))?,
-                    actor: r.try_get("actor").map_err(q(what))?,
-                    via: r.try_get("via").map_err(q(what))?,
-                    reason: r.try_get("reason").map_err(q(what))?,
-                    until_ms: r.try_get("until_ms").map_err(q(what))?,
-                    at_ms: r.try_get("at_ms").map_err(q(what))?,
-                })
-            })
-            .collect()
     }
 
     /// Close the open issues of a plugin that is no longer loaded: no score counts a check
@@ -418,132 +217,6 @@ impl Store {
         }
         Ok(out)
     }
-
-    /// Issues across items, highest score first.
-    pub async fn issues(&self, filter: &IssueFilter) -> Result<Vec<IssueRow>, StoreError> {
-        let (conditions, args) = filter.conditions(now_ms());
-        let mut sql = format!(
-            "SELECT {ISSUE_COLUMNS_I}, it.arn, it.resource_type, it.resource_name, it.account_id,
-                it.region
-             FROM issues i JOIN items it ON it.id = i.item_id WHERE 1 = 1{conditions}"
-        );
-        // Pages need the keyset order; whole listings keep the CLI's reading order.
-        if filter.after.is_some() || filter.limit.is_some() {
-            sql.push_str(" ORDER BY i.score DESC, i.id");
-        } else {
-            sql.push_str(" ORDER BY i.score DESC, it.arn, i.plugin, i.check_id, i.id");
-        }
-        if let Some(limit) = filter.limit {
-            sql.push_str(&format!(" LIMIT {}", limit.min(i64::MAX as u64)));
-        }
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("listing issues"))?;
-        rows.iter().map(issue_row).collect()
-    }
-
-    /// One issue with its item, by id.
-    pub async fn issue(&self, id: i64) -> Result<Option<IssueRow>, StoreError> {
-        let sql = format!(
-            "SELECT {ISSUE_COLUMNS_I}, it.arn, it.resource_type, it.resource_name, it.account_id,
-                it.region
-             FROM issues i JOIN items it ON it.id = i.item_id WHERE i.id = $1"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(q("looking an issue up"))?;
-        row.as_ref().map(issue_row).transpose()
-    }
-}
-
-impl IssueFilter {
-    /// ` AND …` conditions on `issues i JOIN items it`, with binds from `$1`.
-    pub(super) fn conditions(&self, now: i64) -> (String, Vec<Arg>) {
-        let mut sql = String::new();
-        let mut args: Vec<Arg> = Vec::new();
-        let mut bind = |a: Arg| {
-            args.push(a);
-            args.len()
-        };
-        let n = bind(Arg::Int(i64::from(self.min_score)));
-        sql.push_str(&format!(" AND i.score >= ${n}"));
-        if let Some(open) = self.open {
-            sql.push_str(if open {
-                " AND i.status = 'open'"
-            } else {
-                " AND i.status = 'fixed' AND i.retired = 0"
-            });
-        }
-        // In force: set, and without an expiry or expiring later.
-        let justified = |n: usize| {
-            format!(
-                "(i.justified_reason IS NOT NULL
-                  AND (i.justified_until_ms IS NULL OR i.justified_until_ms > ${n}))"
-            )
-        };
-        match self.state {
-            None => {}
-            Some(IssueState::NewSince(since)) => {
-                let n = bind(Arg::Int(since));
-                sql.push_str(&format!(
-                    " AND i.status = 'open' AND i.regressions = 0 AND i.first_seen_ms >= ${n}"
-                ));
-            }
-            Some(IssueState::Open) => {
-                let n = bind(Arg::Int(now));
-                sql.push_str(&format!(" AND i.status = 'open' AND NOT {}", justified(n)));
-            }
-            Some(IssueState::Justified) => {
-                let n = bind(Arg::Int(now));
-                sql.push_str(&format!(" AND i.status = 'open' AND {}", justified(n)));
-            }
-            Some(IssueState::Fixed) => sql.push_str(" AND i.status = 'fixed' AND i.retired = 0"),
-            Some(IssueState::Regressed) => {
-                sql.push_str(" AND i.status = 'open' AND i.regressions > 0")
-            }
-        }
-        if !self.include_disabled {
-            sql.push_str(" AND i.disabled = 0");
-        }
-        for (column, value) in [
-            ("it.account_id", &self.account_id),
-            ("it.resource_type", &self.resource_type),
-            ("i.plugin", &self.plugin),
-            ("i.check_id", &self.check_id),
-        ] {
-            if let Some(v) = value {
-                let n = bind(Arg::Text(v.clone()));
-                sql.push_str(&format!(" AND {column} = ${n}"));
-            }
-        }
-        if let Some(item) = self.item_id {
-            let n = bind(Arg::Int(item));
-            sql.push_str(&format!(" AND i.item_id = ${n}"));
-        }
-        if let Some((score, id)) = self.after {
-            let s = bind(Arg::Int(i64::from(score)));
-            let n = bind(Arg::Int(id));
-            sql.push_str(&format!(
-                " AND (i.score < ${s} OR (i.score = ${s} AND i.id > ${n}))"
-            ));
-        }
-        (sql, args)
-    }
-}
-
-fn issue_row(r: &sqlx::any::AnyRow) -> Result<IssueRow, StoreError> {
-    let what = "reading an issue's item";
-    Ok(IssueRow {
-        issue: read_issue(r)?,
-        arn: r.try_get("arn").map_err(q(what))?,
-        resource_type: r.try_get("resource_type").map_err(q(what))?,
-        resource_name: r.try_get("resource_name").map_err(q(what))?,
-        account_id: r.try_get("account_id").map_err(q(what))?,
-        region: r.try_get("region").map_err(q(what))?,
-    })
 }
 
 type ExistingByItem = HashMap<i64, HashMap<(String, String), Existing>>;
@@ -709,19 +382,20 @@ async fn record_one(
     Ok(out)
 }
 
-/// The columns `read_issue` reads (by name).
 /// [`ISSUE_COLUMNS`] of `issues i`.
-const ISSUE_COLUMNS_I: &str = "i.id, i.item_id, i.plugin, i.check_id, i.title, i.score, i.notes,
+pub(super) const ISSUE_COLUMNS_I: &str =
+    "i.id, i.item_id, i.plugin, i.check_id, i.title, i.score, i.notes,
     i.remediation, i.status, i.first_seen_ms, i.last_seen_ms, i.fixed_ms, i.regressions,
     i.plugin_version, i.plugin_generation, i.justified_reason, i.justified_by, i.justified_ms,
     i.justified_until_ms, i.disabled, i.retired";
 
+/// The columns `read_issue` reads (by name).
 const ISSUE_COLUMNS: &str = "id, item_id, plugin, check_id, title, score, notes, remediation,
     status, first_seen_ms, last_seen_ms, fixed_ms, regressions, plugin_version,
     plugin_generation, justified_reason, justified_by, justified_ms, justified_until_ms,
     disabled, retired";
 
-fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
+pub(super) fn read_issue(r: &sqlx::any::AnyRow) -> Result<StoredIssue, StoreError> {
     let score: i64 = r.try_get("score").map_err(q("reading an issue"))?;
     let status: String = r.try_get("status").map_err(q("reading an issue"))?;
     let regressions: i64 = r.try_get("regressions").map_err(q("reading an issue"))?;

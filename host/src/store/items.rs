@@ -52,14 +52,23 @@ pub(super) fn like_pattern(needle: &str) -> String {
 }
 
 /// The score that counts for an item: its open, enabled issues not justified at `$now`.
+///
+/// Only `item_id` constrains the rows (the rest is inside the CASE) so every planner takes the
+/// `issues_item` index: given `status = 'open'` as well, SQLite may pick `issues_status` and
+/// scan every open issue once per item.
 pub(super) fn score_subquery(now_param: usize) -> String {
     format!(
-        "(SELECT COALESCE(SUM(s.score), 0) FROM issues s WHERE s.item_id = i.id
-            AND s.status = 'open' AND s.disabled = 0
+        "(SELECT COALESCE(SUM(CASE WHEN s.status = 'open' AND s.disabled = 0
             AND (s.justified_reason IS NULL
-                 OR (s.justified_until_ms IS NOT NULL AND s.justified_until_ms <= ${now_param})))"
+                 OR (s.justified_until_ms IS NOT NULL AND s.justified_until_ms <= ${now_param}))
+            THEN s.score ELSE 0 END), 0) FROM issues s WHERE s.item_id = i.id)"
     )
 }
+
+/// How many open, enabled issues an item has (same index reasoning as [`score_subquery`]).
+pub(super) const OPEN_ISSUES_SUBQUERY: &str =
+    "(SELECT COUNT(CASE WHEN o.status = 'open' AND o.disabled = 0 THEN 1 END)
+      FROM issues o WHERE o.item_id = i.id)";
 
 impl ItemFilter {
     /// ` AND …` conditions on `items i` and their binds, numbered from `$first`.
@@ -99,10 +108,7 @@ impl ItemFilter {
             sql.push_str(&format!(" AND {} >= ${min_n}", score_subquery(now_n)));
         }
         if self.has_open_issues {
-            sql.push_str(
-                " AND EXISTS (SELECT 1 FROM issues o WHERE o.item_id = i.id AND o.status = 'open'
-                     AND o.disabled = 0)",
-            );
+            sql.push_str(&format!(" AND {OPEN_ISSUES_SUBQUERY} > 0"));
         }
         if !self.include_deleted {
             sql.push_str(" AND i.deleted = 0");

@@ -3,8 +3,8 @@
 //!
 //! Owns deciding what a listing changed (created, modified, ephemeral-only, deleted) and
 //! recording it atomically per scope, and answering history queries. This file holds the
-//! connection and what every part shares; `sweeps`, `apply`, `items`, `issues`, `outbox` and
-//! `users` each own their tables' queries; `browse` holds the console's read-only queries. It must never call AWS
+//! connection and what every part shares; `sweeps`, `apply`, `items`, `issues` (with `issue_list` and
+//! `justify`), `outbox` and `users` each own their tables' queries; `browse` holds the console's read-only queries. It must never call AWS
 //! or judge items, and never delete anything on a failed listing: absence in a partial
 //! listing proves nothing.
 //!
@@ -14,8 +14,10 @@
 mod apply;
 mod browse;
 mod hash;
+mod issue_list;
 mod issues;
 mod items;
+mod justify;
 mod nodelay;
 mod outbox;
 mod owner;
@@ -36,11 +38,10 @@ use tracing::{debug, info, warn};
 pub use apply::{Change, ChangeKind, ItemKey, Listing, Scope, ScopeSummary};
 pub use browse::{DayPoint, IssueGroup, ItemSummary, ScopeHealth, ScoreCell};
 pub use hash::{complete_hash, durable_hash};
-pub use issues::{
-    Actor, AuditedBy, FoundIssue, IssueAction, IssueChange, IssueFilter, IssueRow, IssueState,
-    Justification, StoredIssue, Transition,
-};
+pub use issue_list::{IssueFilter, IssueRow, IssueState};
+pub use issues::{AuditedBy, FoundIssue, IssueChange, Justification, StoredIssue, Transition};
 pub use items::{ItemFilter, Revision, StoredItem};
+pub use justify::{Actor, IssueAction};
 pub use outbox::{OutboxEntry, OutboxStats};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 // History is read revision by revision; what changed between two is the shared diff.
