@@ -63,19 +63,7 @@ async fn a_security_engineer_works_through_the_console() {
     assert_eq!(b.run("return window.__pwned === undefined;").await, true);
 
     // Wait for a second revision of internal-web (a rule added in moto) and open its diff.
-    let conf = c.moto.sdk_config().await;
-    let ec2 = aws_sdk_ec2::Client::new(&conf);
-    let group = ec2
-        .describe_security_groups()
-        .group_names("internal-web")
-        .send()
-        .await
-        .expect("group");
-    let group_id = group.security_groups()[0]
-        .group_id()
-        .expect("id")
-        .to_string();
-    simian_tests::moto::allow_tcp(&ec2, &group_id, 8443, "10.1.0.0/16").await;
+    simian_tests::console::widen_internal_web(&c.moto).await;
     b.goto(&c.url("/items?q=internal-web")).await;
     b.click(&b.wait_for("a.item-link").await).await;
     let mut diff_text = String::new();

@@ -503,19 +503,7 @@ async fn revisions_diff(c: &Console, token: &str) {
     let id = named["items"][0]["simian"]["itemId"]
         .as_i64()
         .expect("internal-web");
-    let conf = c.moto.sdk_config().await;
-    let ec2 = aws_sdk_ec2::Client::new(&conf);
-    let group = ec2
-        .describe_security_groups()
-        .group_names("internal-web")
-        .send()
-        .await
-        .expect("group");
-    let group_id = group.security_groups()[0]
-        .group_id()
-        .expect("id")
-        .to_string();
-    simian_tests::moto::allow_tcp(&ec2, &group_id, 8443, "10.1.0.0/16").await;
+    simian_tests::console::widen_internal_web(&c.moto).await;
     let mut revisions = Value::Null;
     for _ in 0..300 {
         let (_, v) = c

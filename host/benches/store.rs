@@ -7,6 +7,9 @@
 //! PostgreSQL too when `SIMIAN_TEST_POSTGRES_URL` is set (a scratch database is created and
 //! dropped).
 
+#[path = "support/pg.rs"]
+mod pg;
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -226,37 +229,6 @@ fn report(name: &str, f: &Figures) {
     assert_eq!(f.ephemeral, (ITEMS / 100) as u64, "{name}: 1% ephemeral");
 }
 
-async fn scratch_postgres(admin: &str, name: &str, create: bool) {
-    use sqlx::Connection;
-    let mut conn = sqlx::AnyConnection::connect(admin)
-        .await
-        .expect("connect to PostgreSQL");
-    let sql = if create {
-        format!("CREATE DATABASE \"{name}\"")
-    } else {
-        format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")
-    };
-    let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&mut conn)
-        .await;
-    match done {
-        Ok(_) => {}
-        Err(e) if create => panic!("cannot create scratch database {name}: {e}"),
-        // The figures are already taken; a leftover database is worth a note, not a failure.
-        Err(e) => eprintln!("warning: scratch database {name} not dropped: {e}"),
-    }
-    let _ = conn.close().await;
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_at(url.find('?').unwrap_or(url.len()));
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let cut = base[host_start..]
-        .find('/')
-        .map_or(base.len(), |i| host_start + i);
-    format!("{}/{name}{query}", &base[..cut])
-}
-
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -290,10 +262,10 @@ fn main() {
             Ok(admin) => {
                 sqlx::any::install_default_drivers();
                 let name = format!("simian_bench_{}", std::process::id());
-                scratch_postgres(&admin, &name, true).await;
+                pg::scratch_postgres(&admin, &name, true).await;
                 eprintln!("PostgreSQL…");
-                let pg = run(&with_database(&admin, &name)).await;
-                scratch_postgres(&admin, &name, false).await;
+                let pg = run(&pg::with_database(&admin, &name)).await;
+                pg::scratch_postgres(&admin, &name, false).await;
                 report("PostgreSQL", &pg);
                 println!(
                     "ratios PostgreSQL/SQLite: seed x{:.2}, second sweep x{:.2}",

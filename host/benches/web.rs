@@ -7,6 +7,9 @@
 //! an issue page, the item page with 200 revisions, and the CSV export of all 100k items.
 //! Runs on SQLite, and on PostgreSQL too when `SIMIAN_TEST_POSTGRES_URL` is set.
 
+#[path = "support/pg.rs"]
+mod pg;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -221,71 +224,40 @@ async fn run(url: &str, label: &str) {
     // Warm the pool and the store's caches once.
     let _ = time(&client, &base, &token, "warm", "/api/v1/items", 0).await;
     let deep = ITEMS as i64 - 200;
-    let timings = vec![
-        time(
-            &client,
-            &base,
-            &token,
-            "items page (50)",
-            "/api/v1/items",
-            200,
-        )
-        .await,
-        time(
-            &client,
-            &base,
-            &token,
+    // (what, path, target p99 in ms)
+    let endpoints = [
+        ("items page (50)", "/api/v1/items".to_string(), 200),
+        (
             "items: type + min score",
-            "/api/v1/items?type=AWS::S3::Bucket&min_score=5",
+            "/api/v1/items?type=AWS::S3::Bucket&min_score=5".into(),
             200,
-        )
-        .await,
-        time(
-            &client,
-            &base,
-            &token,
+        ),
+        (
             "items: deep keyset page",
-            &format!("/api/v1/items?cursor={deep}"),
+            format!("/api/v1/items?cursor={deep}"),
             200,
-        )
-        .await,
-        time(
-            &client,
-            &base,
-            &token,
+        ),
+        (
             "items: name substring",
-            "/api/v1/items?q=role-0123",
+            "/api/v1/items?q=role-0123".into(),
             200,
-        )
-        .await,
-        time(
-            &client,
-            &base,
-            &token,
+        ),
+        (
             "issues grouped by check",
-            "/api/v1/issues/groups",
+            "/api/v1/issues/groups".into(),
             200,
-        )
-        .await,
-        time(
-            &client,
-            &base,
-            &token,
-            "issues page (50)",
-            "/api/v1/issues",
-            200,
-        )
-        .await,
-        time(
-            &client,
-            &base,
-            &token,
+        ),
+        ("issues page (50)", "/api/v1/issues".into(), 200),
+        (
             "item page, 200 revisions",
-            &format!("/api/v1/items/{busy}"),
+            format!("/api/v1/items/{busy}"),
             100,
-        )
-        .await,
+        ),
     ];
+    let mut timings = Vec::new();
+    for (name, path, target) in &endpoints {
+        timings.push(time(&client, &base, &token, name, path, *target).await);
+    }
     println!("{label}: p50 / p99 per endpoint ({RUNS} requests each, loopback)");
     for t in &timings {
         let met = if t.p99.as_millis() as u64 <= t.target_ms {
@@ -326,35 +298,6 @@ async fn run(url: &str, label: &str) {
     store.close().await;
 }
 
-async fn scratch_postgres(admin: &str, name: &str, create: bool) {
-    use sqlx::Connection;
-    let mut conn = sqlx::AnyConnection::connect(admin)
-        .await
-        .expect("connect to PostgreSQL");
-    let sql = if create {
-        format!("CREATE DATABASE \"{name}\"")
-    } else {
-        format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")
-    };
-    if let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .execute(&mut conn)
-        .await
-    {
-        assert!(!create, "cannot create scratch database {name}: {e}");
-        eprintln!("warning: scratch database {name} not dropped: {e}");
-    }
-    let _ = conn.close().await;
-}
-
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_at(url.find('?').unwrap_or(url.len()));
-    let host_start = base.find("://").map_or(0, |i| i + 3);
-    let cut = base[host_start..]
-        .find('/')
-        .map_or(base.len(), |i| host_start + i);
-    format!("{}/{name}{query}", &base[..cut])
-}
-
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -372,10 +315,10 @@ fn main() {
         if let Ok(admin) = std::env::var("SIMIAN_TEST_POSTGRES_URL") {
             sqlx::any::install_default_drivers();
             let name = format!("simian_webbench_{}", std::process::id());
-            scratch_postgres(&admin, &name, true).await;
+            pg::scratch_postgres(&admin, &name, true).await;
             eprintln!("PostgreSQL…");
-            run(&with_database(&admin, &name), "PostgreSQL").await;
-            scratch_postgres(&admin, &name, false).await;
+            run(&pg::with_database(&admin, &name), "PostgreSQL").await;
+            pg::scratch_postgres(&admin, &name, false).await;
         }
     });
 }

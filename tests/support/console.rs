@@ -60,6 +60,23 @@ pub async fn seed_hostile_estate(moto: &Moto) {
     crate::moto::allow_tcp(&ec2, formula.group_id().expect("id"), 3389, "0.0.0.0/0").await;
 }
 
+/// A durable change in the estate: internal-web also allows 8443 from 10.1.0.0/16.
+pub async fn widen_internal_web(moto: &Moto) {
+    let conf = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let group = ec2
+        .describe_security_groups()
+        .group_names("internal-web")
+        .send()
+        .await
+        .expect("group");
+    let group_id = group.security_groups()[0]
+        .group_id()
+        .expect("id")
+        .to_string();
+    crate::moto::allow_tcp(&ec2, &group_id, 8443, "10.1.0.0/16").await;
+}
+
 impl Console {
     /// Start the host with the shipped SG and S3 rules; `storage` is a PostgreSQL URL or
     /// None for SQLite. Users `admin`, `justifier` and `viewer` exist with [`PASSWORD`].

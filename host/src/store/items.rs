@@ -303,7 +303,7 @@ impl Store {
             .await
         }
         .map_err(q(what))?;
-        rows.iter().map(super::browse::revision).collect()
+        rows.iter().map(revision).collect()
     }
 
     /// Number of stored items and revisions (figures for benchmarks and status output).
@@ -420,4 +420,27 @@ impl crate::services::items::ItemSource for Store {
             .map(|s| s.item)
             .collect())
     }
+}
+
+pub(super) const REVISION_COLUMNS: &str = "r.id, r.item_id, r.kind, r.captured_at_ms, r.sweep_id,
+    r.durable_hash, r.complete_hash, r.document";
+
+pub(super) fn revision(r: &AnyRow) -> Result<Revision, StoreError> {
+    let what = "reading a revision";
+    let id: i64 = r.try_get("id").map_err(q(what))?;
+    let kind: String = r.try_get("kind").map_err(q(what))?;
+    let document: String = r.try_get("document").map_err(q(what))?;
+    Ok(Revision {
+        id,
+        item_id: r.try_get("item_id").map_err(q(what))?,
+        kind: ChangeKind::parse(&kind)?,
+        captured_at_ms: r.try_get("captured_at_ms").map_err(q(what))?,
+        sweep_id: SweepId(r.try_get("sweep_id").map_err(q(what))?),
+        durable_hash: r.try_get("durable_hash").map_err(q(what))?,
+        complete_hash: r.try_get("complete_hash").map_err(q(what))?,
+        document: serde_json::from_str(&document).map_err(|e| StoreError::Corrupt {
+            what: format!("revision {id}"),
+            message: e.to_string(),
+        })?,
+    })
 }

@@ -11,7 +11,7 @@ use super::auth::Caller;
 use super::error::{ApiResult, WebError};
 use super::params::{ISSUE_PARAMS, ITEM_PARAMS, Params};
 use super::{Shared, views};
-use crate::store::Actor;
+use crate::store::{IssueAction, IssueRow};
 use crate::users::{self, Role};
 
 pub async fn not_found(uri: Uri) -> ApiResult<Json<Value>> {
@@ -108,9 +108,7 @@ pub async fn issue(
     no_params(&uri)?;
     let id = views::issue_id(&id)?;
     let (issue, actions) = views::issue_with_actions(&s, id).await?;
-    let mut v = serde_json::to_value(&issue).map_err(|e| WebError::Internal(e.to_string()))?;
-    v["actions"] = json!(actions);
-    Ok(Json(v))
+    issue_json(&issue, &actions)
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,22 +126,11 @@ pub async fn justify(
     Path(id): Path<String>,
     body: views::ApiJson<JustifyBody>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(Role::Justifier)?;
     caller.check_write(&headers, None)?;
-    let id = views::issue_id(&id)?;
-    let until = views::expiry(body.0.expires.as_deref())?;
-    let reason = views::reason(&body.0.reason)?;
-    let actor = Actor {
-        name: &caller.name,
-        via: caller.via.as_str(),
-    };
-    if s.store.justify_issues(&[id], &reason, actor, until).await? == 0 {
-        return Err(WebError::NotFound(format!("no issue with id {id}")).into());
-    }
-    let (issue, actions) = views::issue_with_actions(&s, id).await?;
-    let mut v = serde_json::to_value(&issue).map_err(|e| WebError::Internal(e.to_string()))?;
-    v["actions"] = json!(actions);
-    Ok(Json(v))
+    let body = body.0;
+    let change = Some((body.reason.as_str(), body.expires.as_deref()));
+    let (issue, actions) = views::set_justification(&s, &caller, &id, change).await?;
+    issue_json(&issue, &actions)
 }
 
 pub async fn unjustify(
@@ -152,20 +139,16 @@ pub async fn unjustify(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    caller.require(Role::Justifier)?;
     caller.check_write(&headers, None)?;
-    let id = views::issue_id(&id)?;
-    let actor = Actor {
-        name: &caller.name,
-        via: caller.via.as_str(),
-    };
-    if s.store.unjustify_issues(&[id], actor).await? == 0 {
-        return Err(WebError::NotFound(format!("no issue with id {id}")).into());
-    }
-    let (issue, _) = views::issue_with_actions(&s, id).await?;
-    Ok(Json(
-        serde_json::to_value(&issue).map_err(|e| WebError::Internal(e.to_string()))?,
-    ))
+    let (issue, actions) = views::set_justification(&s, &caller, &id, None).await?;
+    issue_json(&issue, &actions)
+}
+
+/// An issue in the CLI's names, with its audit trail under `actions`.
+fn issue_json(issue: &IssueRow, actions: &[IssueAction]) -> ApiResult<Json<Value>> {
+    let mut v = serde_json::to_value(issue).map_err(|e| WebError::Internal(e.to_string()))?;
+    v["actions"] = json!(actions);
+    Ok(Json(v))
 }
 
 #[derive(Debug, Deserialize)]

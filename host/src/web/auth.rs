@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::WebError;
 use super::security::{PeerAddr, same_origin};
-use super::{Shared, pages};
+use super::{Shared, render};
 use crate::store::{UserRow, now_ms};
 use crate::users::{self, Role};
 
@@ -307,11 +307,11 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 pub async fn login_page(Query(q): Query<NextParam>) -> Response {
-    let page = pages::LoginPage {
+    let page = render::LoginPage {
         next: safe_next(q.next.as_deref()),
         error: None,
     };
-    pages::html(&page).into_response()
+    render::html(&page).into_response()
 }
 
 #[derive(Deserialize)]
@@ -329,11 +329,11 @@ pub async fn login(
 ) -> Response {
     let next = safe_next(form.next.as_deref());
     let fail = |status: StatusCode, message: String| {
-        let page = pages::LoginPage {
+        let page = render::LoginPage {
             next: next.clone(),
             error: Some(message),
         };
-        (status, pages::html(&page)).into_response()
+        (status, render::html(&page)).into_response()
     };
     if let Err(e) = same_origin(&headers) {
         return fail(StatusCode::FORBIDDEN, e.to_string());

@@ -77,11 +77,11 @@ impl WebError {
     pub fn into_page(self) -> Response {
         self.log();
         let status = self.status();
-        let page = super::pages::ErrorPage {
+        let page = super::render::ErrorPage {
             status: status.as_u16(),
             message: self.to_string(),
         };
-        (status, super::pages::html(&page)).into_response()
+        (status, super::render::html(&page)).into_response()
     }
 }
 

@@ -15,6 +15,7 @@ mod export;
 mod openapi;
 mod pages;
 mod params;
+mod render;
 mod security;
 mod views;
 

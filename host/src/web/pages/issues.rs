@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{FilterForm, Layout, account_choices, html};
-use crate::store::{Actor, IssueRow};
+use crate::store::IssueRow;
 use crate::users::Role;
 use crate::web::Shared;
 use crate::web::auth::Caller;
-use crate::web::error::{PageResult, WebError};
+use crate::web::error::PageResult;
 use crate::web::params::{ISSUE_PARAMS, Params};
 use crate::web::views::{self, BulkOutcome, GroupView};
 use crate::when::rfc3339;
@@ -168,20 +168,10 @@ pub async fn justify(
     Path(id): Path<String>,
     Form(form): Form<JustifyForm>,
 ) -> PageResult<Response> {
-    caller.require(Role::Justifier)?;
     caller.check_write(&headers, form.csrf.as_deref())?;
-    let id = views::issue_id(&id)?;
-    let until = views::expiry(form.expires.as_deref())?;
-    let reason = views::reason(&form.reason)?;
-    let actor = Actor {
-        name: &caller.name,
-        via: caller.via.as_str(),
-    };
-    if s.store.justify_issues(&[id], &reason, actor, until).await? == 0 {
-        return Err(WebError::NotFound(format!("no issue with id {id}")).into());
-    }
-    let (issue, _) = views::issue_with_actions(&s, id).await?;
-    let fallback = format!("/items/{}#issue-{id}", issue.issue.item_id);
+    let change = Some((form.reason.as_str(), form.expires.as_deref()));
+    let (issue, _) = views::set_justification(&s, &caller, &id, change).await?;
+    let fallback = format!("/items/{}#issue-{}", issue.issue.item_id, issue.issue.id);
     Ok(Redirect::to(&back_to(form.back.as_deref(), fallback)).into_response())
 }
 
@@ -198,18 +188,9 @@ pub async fn unjustify(
     Path(id): Path<String>,
     Form(form): Form<UnjustifyForm>,
 ) -> PageResult<Response> {
-    caller.require(Role::Justifier)?;
     caller.check_write(&headers, form.csrf.as_deref())?;
-    let id = views::issue_id(&id)?;
-    let actor = Actor {
-        name: &caller.name,
-        via: caller.via.as_str(),
-    };
-    if s.store.unjustify_issues(&[id], actor).await? == 0 {
-        return Err(WebError::NotFound(format!("no issue with id {id}")).into());
-    }
-    let (issue, _) = views::issue_with_actions(&s, id).await?;
-    let fallback = format!("/items/{}#issue-{id}", issue.issue.item_id);
+    let (issue, _) = views::set_justification(&s, &caller, &id, None).await?;
+    let fallback = format!("/items/{}#issue-{}", issue.issue.item_id, issue.issue.id);
     Ok(Redirect::to(&back_to(form.back.as_deref(), fallback)).into_response())
 }
 

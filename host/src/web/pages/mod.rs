@@ -9,9 +9,8 @@ mod issues;
 mod items;
 mod status;
 
-use askama::Template;
-use axum::http::{HeaderMap, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
 
 use super::Shared;
 use super::auth::Caller;
@@ -19,22 +18,12 @@ use super::error::WebError;
 use super::params::Params;
 use crate::users::Role;
 
+pub use super::render::html;
 pub use compare::compare;
 pub use dashboard::dashboard;
 pub use issues::{issue_group, issues, justify, justify_bulk, unjustify};
 pub use items::{item, items};
 pub use status::{accounts, plugins};
-
-/// Render a template; a template error is logged and shown as a plain 500.
-pub fn html<T: Template>(page: &T) -> Response {
-    match page.render() {
-        Ok(body) => Html(body).into_response(),
-        Err(e) => {
-            tracing::error!("rendering a console page failed: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
-}
 
 /// What every signed-in page shows around its content.
 pub struct Layout {
@@ -65,20 +54,6 @@ impl Layout {
 
 pub(super) fn is_htmx(headers: &HeaderMap) -> bool {
     headers.contains_key("hx-request")
-}
-
-#[derive(Template)]
-#[template(path = "login.html")]
-pub struct LoginPage {
-    pub next: String,
-    pub error: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-pub struct ErrorPage {
-    pub status: u16,
-    pub message: String,
 }
 
 pub async fn not_found(uri: Uri) -> Response {

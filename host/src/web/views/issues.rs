@@ -141,3 +141,31 @@ pub async fn bulk_justify(
     outcome.applied = Some(applied);
     Ok(outcome)
 }
+
+/// Justify (`Some(reason, expires)`) or unjustify (`None`) one issue as `caller`, after the
+/// role check; the issue afterwards with its trail. The caller checks CSRF first.
+pub async fn set_justification(
+    s: &Shared,
+    caller: &Caller,
+    id_text: &str,
+    justify: Option<(&str, Option<&str>)>,
+) -> Result<(IssueRow, Vec<IssueAction>), WebError> {
+    caller.require(crate::users::Role::Justifier)?;
+    let id = super::issue_id(id_text)?;
+    let actor = Actor {
+        name: &caller.name,
+        via: caller.via.as_str(),
+    };
+    let changed = match justify {
+        Some((reason_text, expires)) => {
+            let until = expiry(expires)?;
+            let reason = reason(reason_text)?;
+            s.store.justify_issues(&[id], &reason, actor, until).await?
+        }
+        None => s.store.unjustify_issues(&[id], actor).await?,
+    };
+    if changed == 0 {
+        return Err(WebError::NotFound(format!("no issue with id {id}")));
+    }
+    issue_with_actions(s, id).await
+}

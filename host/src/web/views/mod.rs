@@ -17,6 +17,7 @@ mod status;
 pub use compare::{COMPARE_PARAMS, Comparison, compare};
 pub use issues::{
     BulkOutcome, GroupView, bulk_justify, issue_groups, issue_page, issue_with_actions,
+    set_justification,
 };
 pub use items::{
     DiffLine, IssueView, ItemDetail, RevisionView, item_detail, item_detail_page, item_page,
