@@ -54,6 +54,9 @@ pub struct Statement {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Principal {
     pub any: bool,
+    /// Written as a bare string naming one principal (`"Principal": "arn:…"`), outside the
+    /// policy grammar but seen in the wild; read as `{"AWS": "arn:…"}`, and findings say so.
+    pub bare: bool,
     pub aws: Vec<String>,
     pub service: Vec<String>,
     pub federated: Vec<String>,
@@ -165,6 +168,12 @@ impl Principal {
                 any: true,
                 ..Principal::default()
             }),
+            // Judged rather than refused: an unreadable policy would hide the whole item.
+            Value::String(s) if !s.trim().is_empty() => Ok(Principal {
+                bare: true,
+                aws: vec![s.clone()],
+                ..Principal::default()
+            }),
             Value::Object(map) => {
                 let mut principal = Principal::default();
                 for (kind, ids) in map {
@@ -183,7 +192,9 @@ impl Principal {
                 }
                 Ok(principal)
             }
-            _ => Err(Error::new(format!("`{field}` must be \"*\" or an object"))),
+            _ => Err(Error::new(format!(
+                "`{field}` must be \"*\", a principal or an object"
+            ))),
         }
     }
 }
@@ -346,6 +357,21 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_principal_string_reads_as_aws() {
+        let doc = PolicyDocument::parse(
+            r#"{"Statement": {"Effect": "Allow", "Principal": "arn:aws:iam::999999999999:root",
+                "Action": "sts:AssumeRole"}}"#,
+        )
+        .expect("judged, not refused");
+        let p = doc.statements[0].principal.as_ref().expect("principal");
+        assert!(p.bare && !p.any);
+        assert_eq!(p.aws, ["arn:aws:iam::999999999999:root"]);
+        let star = PolicyDocument::parse(r#"{"Statement": {"Effect": "Allow", "Principal": "*"}}"#)
+            .expect("star");
+        assert!(!star.statements[0].principal.as_ref().expect("p").bare);
+    }
+
+    #[test]
     fn malformed() {
         let cases = [
             ("[]", "must be a JSON object"),
@@ -368,7 +394,7 @@ mod tests {
                 "`Resource` must be",
             ),
             (
-                "{\"Statement\": {\"Effect\": \"Allow\", \"Principal\": \"me\"}}",
+                "{\"Statement\": {\"Effect\": \"Allow\", \"Principal\": 3}}",
                 "`Principal` must be",
             ),
             (

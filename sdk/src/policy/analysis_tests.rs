@@ -309,6 +309,22 @@ fn findings_per_relation() {
 }
 
 #[test]
+fn a_bare_principal_is_judged_and_says_so() {
+    use FindingKind::*;
+    let found = findings(trust(json!(format!("arn:aws:iam::{STRANGER}:root"))));
+    assert_eq!(
+        found.iter().map(|f| f.0).collect::<Vec<_>>(),
+        [UnknownAccess, CrossAccountRoot]
+    );
+    assert_eq!(
+        found[0].1,
+        r#"Entity: [principal:arn:aws:iam::999999999999:root] Actions: ["sts:AssumeRole"] Note: [Principal is a bare string; read as {"AWS": ...}]"#
+    );
+    // A bare principal of our own account raises nothing, as its object form would not.
+    assert!(findings(trust(json!(format!("arn:aws:iam::{OWN}:root")))).is_empty());
+}
+
+#[test]
 fn internet_accessible_policy_skips_unknown_access() {
     use FindingKind::*;
     let policy = json!({"Statement": [

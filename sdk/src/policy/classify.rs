@@ -2,7 +2,7 @@
 //! `accounts` service), and the Security Monkey findings that follow.
 
 use super::PolicyDocument;
-use super::entities::{Entity, Who, json_list};
+use super::entities::{Entity, Origin, Who, json_list};
 use crate::accounts::{self, Classification, Relation};
 use crate::arn::{Arn, is_account_id};
 use crate::cidr::Cidr;
@@ -189,8 +189,15 @@ pub fn resource_policy_findings(
     }
     for statement in policy.allows() {
         let actions = json_list(&statement.action_summary());
+        let bare = statement.principal.as_ref().is_some_and(|p| p.bare);
         for who in statement.whos_allowed() {
-            let notes = || format!("Entity: [{who}] Actions: {actions}");
+            // Judged as `{"AWS": …}`; the note keeps that reading visible to whoever triages.
+            let note = if bare && who.origin == Origin::Principal {
+                " Note: [Principal is a bare string; read as {\"AWS\": ...}]"
+            } else {
+                ""
+            };
+            let notes = || format!("Entity: [{who}] Actions: {actions}{note}");
             let relation = match classify_entity(own_account, &who.entity)? {
                 EntityAccess::Anyone | EntityAccess::NotAnAccount => continue,
                 EntityAccess::Unparseable { input_type } => {
