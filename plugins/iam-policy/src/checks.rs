@@ -37,16 +37,25 @@ pub(crate) struct Rules {
     pub sensitive_services: BTreeSet<String>,
 }
 
-/// Where a statement sits, for the notes: `Policy: [inline:admin] Statement: [0]`.
+/// Where a statement sits and what it covers, for the notes:
+/// `Policy: [inline:admin] Statement: [0] … Resources: ["*"]`.
 pub(crate) struct Location<'a> {
     pub policy: &'a str,
     pub index: usize,
+    /// The statement's `Resource`: part of the evidence, so widening it (one bucket → `*`)
+    /// is a new issue and no justification of the narrower grant survives it.
+    pub resources: &'a [String],
 }
 
 impl Location<'_> {
     fn notes(&self, rest: impl std::fmt::Display) -> String {
+        let resources = if self.resources.is_empty() {
+            String::new()
+        } else {
+            format!(" Resources: [{}]", quoted(self.resources))
+        };
         format!(
-            "Policy: [{}] Statement: [{}] {rest}",
+            "Policy: [{}] Statement: [{}] {rest}{resources}",
             self.policy, self.index
         )
     }

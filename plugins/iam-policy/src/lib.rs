@@ -95,6 +95,7 @@ impl Auditor for IamPolicy {
                     let at = Location {
                         policy: &label,
                         index,
+                        resources: &statement.resource,
                     };
                     self.rules.audit_statement(&at, statement, &mut issues);
                 }

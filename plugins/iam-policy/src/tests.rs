@@ -65,7 +65,7 @@ fn star_is_administrator_access_only() {
             "full-admin",
             "Administrator Access",
             10,
-            "Policy: [inline:admin] Statement: [0] Actions: [\"*\"]"
+            "Policy: [inline:admin] Statement: [0] Actions: [\"*\"] Resources: [\"*\"]"
         )]
     );
     assert!(issues[0].remediation.is_some());
@@ -75,7 +75,7 @@ fn star_is_administrator_access_only() {
     ));
     assert_eq!(
         summary(&star_star)[0].3,
-        "Policy: [inline:admin] Statement: [0] Actions: [\"*:*\"]"
+        "Policy: [inline:admin] Statement: [0] Actions: [\"*:*\"] Resources: [\"*\"]"
     );
     assert_eq!(star_star.len(), 1);
 }
@@ -92,7 +92,7 @@ fn iam_star_is_administrator_access_and_hides_other_iam_findings() {
             "iam-admin",
             "Administrator Access",
             10,
-            "Policy: [inline:iam-all] Statement: [0] Actions: [\"IAM:*\"]"
+            "Policy: [inline:iam-all] Statement: [0] Actions: [\"IAM:*\"] Resources: [\"*\"]"
         )]
     );
 }
@@ -116,13 +116,13 @@ fn permissions_management_one_issue_per_service() {
                 "Sensitive Permissions",
                 10,
                 "Policy: [inline:grants] Statement: [0] Service: [iam] \
-                 Actions: [\"iam:AttachRolePolicy\", \"iam:PutUserPolicy\"]"
+                 Actions: [\"iam:AttachRolePolicy\", \"iam:PutUserPolicy\"] Resources: [\"*\"]"
             ),
             row(
                 "permissions-management",
                 "Sensitive Permissions",
                 10,
-                "Policy: [inline:grants] Statement: [0] Service: [s3] Actions: [\"s3:PutBucketPolicy\"]"
+                "Policy: [inline:grants] Statement: [0] Service: [s3] Actions: [\"s3:PutBucketPolicy\"] Resources: [\"*\"]"
             ),
         ]
     );
@@ -167,7 +167,7 @@ fn pass_role() {
             "iam-passrole",
             "Sensitive Permissions",
             10,
-            "Policy: [inline:deploy] Statement: [0] Actions: [\"iam:PassRole\"]"
+            "Policy: [inline:deploy] Statement: [0] Actions: [\"iam:PassRole\"] Resources: [\"*\"]"
         )]
     );
     // A wildcard covering it counts too; the rest of iam:Pass* is not PassRole.
@@ -193,7 +193,7 @@ fn security_group_authorizations() {
             "Sensitive Permissions",
             7,
             "Policy: [inline:sg] Statement: [0] Actions: \
-             [\"ec2:AuthorizeSecurityGroupEgress\", \"ec2:AuthorizeSecurityGroupIngress\"]"
+             [\"ec2:AuthorizeSecurityGroupEgress\", \"ec2:AuthorizeSecurityGroupIngress\"] Resources: [\"*\"]"
         )]
     );
     let revoke = audit(user_with_inline(
@@ -223,7 +223,7 @@ fn writes_on_sensitive_services() {
             "sensitive-service-write",
             "Sensitive Permissions",
             1,
-            "Policy: [inline:writer] Statement: [0] Service: [s3] Actions: [\"s3:Put*\", \"s3:PutObject\"]"
+            "Policy: [inline:writer] Statement: [0] Service: [s3] Actions: [\"s3:Put*\", \"s3:PutObject\"] Resources: [\"*\"]"
         )]
     );
     // sqs is not sensitive by default.
@@ -241,7 +241,7 @@ fn sensitive_services_setting() {
             "sensitive-service-write",
             "Sensitive Permissions",
             1,
-            "Policy: [inline:writer] Statement: [0] Service: [sqs] Actions: [\"sqs:SendMessage\"]"
+            "Policy: [inline:writer] Statement: [0] Service: [sqs] Actions: [\"sqs:SendMessage\"] Resources: [\"*\"]"
         )]
     );
     let bad = TestHost::new().setting("sensitive_services", "s3");
@@ -267,7 +267,7 @@ fn not_action_and_not_resource() {
                 "not-action",
                 "Awkward Statement Construction",
                 10,
-                "Policy: [inline:awkward] Statement: [0] NotAction: [\"iam:*\"]"
+                "Policy: [inline:awkward] Statement: [0] NotAction: [\"iam:*\"] Resources: [\"*\"]"
             ),
             row(
                 "not-resource",
@@ -297,7 +297,7 @@ fn roles_and_groups_use_their_own_lists() {
     }));
     assert_eq!(
         summary(&audit(role))[0].3,
-        "Policy: [inline:r] Statement: [0] Actions: [\"*\"]"
+        "Policy: [inline:r] Statement: [0] Actions: [\"*\"] Resources: [\"*\"]"
     );
     let group = Item::new("AWS::IAM::Group", "AGPA1").with_configuration(&json!({
         "groupPolicyList": [
@@ -311,7 +311,7 @@ fn roles_and_groups_use_their_own_lists() {
             "iam-passrole",
             "Sensitive Permissions",
             10,
-            "Policy: [inline:a] Statement: [0] Actions: [\"iam:PassRole\"]"
+            "Policy: [inline:a] Statement: [0] Actions: [\"iam:PassRole\"] Resources: [\"*\"]"
         )]
     );
     let empty = Item::new("AWS::IAM::Group", "AGPA2")
@@ -345,7 +345,7 @@ fn managed_policy_uses_the_default_version() {
             "iam-passrole",
             "Sensitive Permissions",
             10,
-            "Policy: [managed:deployer] Statement: [0] Actions: [\"iam:PassRole\"]"
+            "Policy: [managed:deployer] Statement: [0] Actions: [\"iam:PassRole\"] Resources: [\"*\"]"
         )]
     );
     // Without the flag, `defaultVersionId` picks the version; the envelope names the policy.
@@ -355,7 +355,7 @@ fn managed_policy_uses_the_default_version() {
     }));
     assert_eq!(
         summary(&audit(by_id))[0].3,
-        "Policy: [managed:from-envelope] Statement: [0] Actions: [\"*\"]"
+        "Policy: [managed:from-envelope] Statement: [0] Actions: [\"*\"] Resources: [\"*\"]"
     );
 }
 
@@ -378,7 +378,7 @@ fn aws_managed_policies_only_when_attached() {
             "full-admin",
             "Administrator Access",
             10,
-            "Policy: [managed:AdministratorAccess] Statement: [0] Actions: [\"*\"]"
+            "Policy: [managed:AdministratorAccess] Statement: [0] Actions: [\"*\"] Resources: [\"*\"]"
         )]
     );
 }
@@ -421,4 +421,24 @@ fn malformed_input_names_the_field() {
 
     let other_type = Item::new("AWS::S3::Bucket", "b");
     assert!(audit_on(&TestHost::new(), other_type).is_err());
+}
+
+#[test]
+fn widening_a_statements_resources_is_new_evidence() {
+    let on = |resource: Value| {
+        audit(user_with_inline(
+            "deploy",
+            json!([{"Effect": "Allow", "Action": "iam:PassRole", "Resource": resource}]),
+        ))
+    };
+    let narrow = on(json!("arn:aws:iam::111111111111:role/app"));
+    let wide = on(json!("*"));
+    assert_eq!(
+        narrow[0].notes,
+        "Policy: [inline:deploy] Statement: [0] Actions: [\"iam:PassRole\"] \
+         Resources: [\"arn:aws:iam::111111111111:role/app\"]"
+    );
+    // Same check, different evidence: a justification of the narrow grant does not cover `*`.
+    assert_eq!(narrow[0].check_id, wide[0].check_id);
+    assert_ne!(narrow[0].notes, wide[0].notes);
 }
