@@ -448,12 +448,31 @@ async fn sweeps_feed_the_audit_pipeline_and_fixes_are_recorded() {
     let missing = env.cli_env(&["unjustify", "999999"], &moto.env());
     assert_eq!(missing.status.code(), Some(1));
     assert!(
-        env.cli_env(&["unjustify", &id], &moto.env())
+        env.cli_env(&["unjustify", &id, "--by", "bob"], &moto.env())
             .status
             .success()
     );
     let report = ok_json(&env.cli_env(&["report", "--format", "json"], &moto.env()));
     assert_eq!(report["items"][0]["unjustified_score"], 10, "{report}");
+    // Both changes are in the issue's audit trail, with who made them and how.
+    let store = simian::store::Store::open_reader(&env.config().storage.url)
+        .await
+        .expect("store");
+    let trail: Vec<(String, String, String)> = store
+        .issue_actions(id.parse().expect("id"))
+        .await
+        .expect("trail")
+        .into_iter()
+        .map(|a| (a.action, a.actor, a.via))
+        .collect();
+    store.close().await;
+    assert_eq!(
+        trail,
+        [
+            ("justify".into(), "alice".into(), "cli".into()),
+            ("unjustify".into(), "bob".into(), "cli".into()),
+        ]
+    );
 
     // Fix it in AWS: the next sweep sees a modified group and the issue becomes fixed (kept).
     let ec2 = aws_sdk_ec2::Client::new(&conf);

@@ -149,6 +149,9 @@ enum Command {
     /// Withdraw a justification.
     Unjustify {
         issue: i64,
+        /// Who withdraws it, for the issue's audit trail (default: $USER).
+        #[arg(long, env = "USER", default_value = "cli")]
+        by: String,
         #[arg(long)]
         config: Option<PathBuf>,
     },
@@ -415,8 +418,8 @@ pub fn main() -> ExitCode {
                 store_cmds::justify(config.as_deref(), issue, &reason, &by, expires.as_deref())
                     .await
             }
-            Command::Unjustify { issue, config } => {
-                store_cmds::unjustify(config.as_deref(), issue).await
+            Command::Unjustify { issue, by, config } => {
+                store_cmds::unjustify(config.as_deref(), issue, &by).await
             }
             Command::User(UserCommand::Add { name, role, config }) => {
                 users_cmd::add(config.as_deref(), &name, &role).await

@@ -365,10 +365,14 @@ pub async fn justify(
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn unjustify(config: Option<&Path>, issue: i64) -> anyhow::Result<ExitCode> {
+pub async fn unjustify(config: Option<&Path>, issue: i64, by: &str) -> anyhow::Result<ExitCode> {
     let config = Config::discover(config)?;
     let store = open_reader(&config).await?;
-    let found = store.unjustify(issue).await?;
+    let actor = crate::store::Actor {
+        name: by,
+        via: "cli",
+    };
+    let found = store.unjustify_issues(&[issue], actor).await? == 1;
     store.close().await;
     if !found {
         anyhow::bail!("no issue with id {issue}");

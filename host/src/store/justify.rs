@@ -48,7 +48,8 @@ impl Store {
             == 1)
     }
 
-    /// Withdraw one issue's justification. Ok(false) if there is no such issue.
+    /// Withdraw one issue's justification (recorded as by `cli`). Ok(false) if there is no
+    /// such issue.
     pub async fn unjustify(&self, issue_id: i64) -> Result<bool, StoreError> {
         let actor = Actor {
             name: "cli",
