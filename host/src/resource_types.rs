@@ -119,7 +119,7 @@ mod tests {
     #[test]
     fn declared_paths() {
         let all = all();
-        assert_eq!(all.len(), 6);
+        assert_eq!(all.len(), 7);
         assert_eq!(ephemeral_paths("AWS::IAM::User").len(), 4);
         assert_eq!(
             ephemeral_paths("AWS::IAM::Role"),
@@ -130,6 +130,7 @@ mod tests {
             "AWS::IAM::Group",
             "AWS::S3::Bucket",
             "AWS::EC2::SecurityGroup",
+            "AWS::EC2::VPC",
             "AWS::Nope::X",
         ] {
             assert!(ephemeral_paths(t).is_empty(), "{t}");

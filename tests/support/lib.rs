@@ -66,6 +66,7 @@ pub const PLUGIN_PACKAGES: &[&str] = &[
     "simian-plugin-employee-accounts",
     "simian-plugin-email-notifier",
     "simian-plugin-webhook-notifier",
+    "simian-plugin-vpc-flow-logs",
     "simian-fixture-hostile",
     "simian-fixture-hostile-notifier",
     "simian-fixture-undeclared-import",

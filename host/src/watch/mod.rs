@@ -11,6 +11,7 @@ pub mod ec2;
 pub mod iam;
 pub mod s3;
 pub mod session;
+pub mod vpc;
 
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -56,7 +57,12 @@ pub trait Watcher: Send + Sync {
 
 /// Every watcher, in sweep order.
 pub fn registry() -> &'static [&'static dyn Watcher] {
-    &[&iam::IamWatcher, &s3::S3Watcher, &ec2::Ec2Watcher]
+    &[
+        &iam::IamWatcher,
+        &s3::S3Watcher,
+        &ec2::Ec2Watcher,
+        &vpc::VpcWatcher,
+    ]
 }
 
 /// The watcher that lists `resource_type`.
