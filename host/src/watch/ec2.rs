@@ -59,6 +59,18 @@ fn permissions(list: &[aws_sdk_ec2::types::IpPermission]) -> Value {
     )
 }
 
+/// EC2's tag list as (key, value) pairs, in the order EC2 gave them.
+pub(super) fn tag_pairs(tags: &[aws_sdk_ec2::types::Tag]) -> Vec<(String, String)> {
+    tags.iter()
+        .map(|t| {
+            (
+                t.key().unwrap_or_default().to_string(),
+                t.value().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
 pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchError> {
     let ec2 = s.ec2(region);
     let mut items = Vec::new();
@@ -72,16 +84,7 @@ pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchEr
             page.map_err(|e| WatchError::sdk(format!("DescribeSecurityGroups ({region})"), &e))?;
         for g in page.security_groups() {
             let id = g.group_id().unwrap_or_default().to_string();
-            let tags: Vec<(String, String)> = g
-                .tags()
-                .iter()
-                .map(|t| {
-                    (
-                        t.key().unwrap_or_default().to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
+            let tags = tag_pairs(g.tags());
             let owner = g.owner_id().unwrap_or(&s.account_id).to_string();
             items.push(
                 Envelope {

@@ -84,16 +84,7 @@ pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchEr
         let page = page.map_err(|e| WatchError::sdk(format!("DescribeVpcs ({region})"), &e))?;
         for v in page.vpcs() {
             let id = v.vpc_id().unwrap_or_default().to_string();
-            let tags: Vec<(String, String)> = v
-                .tags()
-                .iter()
-                .map(|t| {
-                    (
-                        t.key().unwrap_or_default().to_string(),
-                        t.value().unwrap_or_default().to_string(),
-                    )
-                })
-                .collect();
+            let tags = super::ec2::tag_pairs(v.tags());
             let name = tags
                 .iter()
                 .find(|(k, _)| k == "Name")
