@@ -12,7 +12,7 @@ use futures::stream::{self, Stream};
 
 use super::Shared;
 use super::auth::Caller;
-use super::error::{ApiResult, WebError};
+use super::error::ApiResult;
 use super::params::{ISSUE_PARAMS, ITEM_PARAMS, Params, issue_filter, item_filter};
 use super::views::{self, summary_json};
 use crate::store::{IssueFilter, IssueRow, ItemFilter, ItemSummary};
@@ -126,18 +126,13 @@ where
     Body::from_stream(all)
 }
 
-fn export_params(uri: &Uri, allowed: &[&str]) -> Result<Params, WebError> {
-    let params = Params::parse(uri, allowed)?;
-    // An export is the whole filtered view, never one page of it.
-    let uri: Uri = format!("/?{}", params.query_without(&["cursor", "limit"]))
-        .parse()
-        .map_err(|_| WebError::BadRequest("not a query string".into()))?;
-    Params::parse(&uri, allowed)
-}
-
 async fn items(s: Shared, uri: Uri, format: Format) -> ApiResult<Response> {
-    let params = export_params(&uri, ITEM_PARAMS)?;
-    let filter = item_filter(&params)?;
+    let params = Params::parse(&uri, ITEM_PARAMS)?;
+    // An export is the whole filtered view, never one page of it (`limit` is not read).
+    let filter = ItemFilter {
+        after_id: None,
+        ..item_filter(&params)?
+    };
     let pages = item_pages(s, filter);
     Ok(match format {
         Format::Csv => attachment(
@@ -193,9 +188,10 @@ async fn items(s: Shared, uri: Uri, format: Format) -> ApiResult<Response> {
 }
 
 async fn issues(s: Shared, uri: Uri, format: Format) -> ApiResult<Response> {
-    let params = export_params(&uri, ISSUE_PARAMS)?;
+    let params = Params::parse(&uri, ISSUE_PARAMS)?;
     let since = views::last_sweep(&s).await?.map_or(0, |w| w.started_ms);
     let mut filter = issue_filter(&params, since)?;
+    filter.after = None;
     filter.limit = Some(u64::from(CHUNK));
     let pages = issue_pages(s, filter);
     Ok(match format {

@@ -45,23 +45,16 @@ pub async fn compare(State(s): State<Shared>, caller: Caller, uri: Uri) -> PageR
     let params = Params::parse(&uri, &["items", "item", "from", "to", "all"])?;
     let only_differences = !params.flag("all")?;
     let layout = Layout::new(&caller, "compare", "Compare");
-    if params.text("items").is_none() && params.text("item").is_none() {
-        let c = Comparison {
+    // `views::compare` reads only its own parameters; `all` is this page's.
+    let c = if params.text("items").is_none() && params.text("item").is_none() {
+        Comparison {
             columns: Vec::new(),
             column_links: Vec::new(),
             rows: Vec::new(),
-        };
-        return Ok(html(&ComparePage {
-            layout,
-            c,
-            only_differences,
-        }));
-    }
-    let core: Uri = format!("/compare?{}", params.query_without(&["all"]))
-        .parse()
-        .map_err(|_| WebError::BadRequest("not a query string".into()))?;
-    let core = Params::parse(&core, views::COMPARE_PARAMS)?;
-    let c = views::compare(&s, &core).await?;
+        }
+    } else {
+        views::compare(&s, &params).await?
+    };
     Ok(html(&ComparePage {
         layout,
         c,

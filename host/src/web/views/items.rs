@@ -104,29 +104,46 @@ pub async fn revision_page(
     item: i64,
     params: &Params,
 ) -> Result<RevisionPage, WebError> {
-    let before = params.number::<i64>("cursor", "a cursor from a previous page")?;
-    let limit = params.limit()?.min(100);
     let stored = s
         .store
         .item_by_id(item)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("no item with id {item}")))?;
+    revisions_of(s, item, &stored.item.resource_type, params).await
+}
+
+/// A page of `item`'s revisions (its type decides which paths are ephemeral).
+async fn revisions_of(
+    s: &Shared,
+    item: i64,
+    resource_type: &str,
+    params: &Params,
+) -> Result<RevisionPage, WebError> {
+    let before = params.number::<i64>("cursor", "a cursor from a previous page")?;
+    let limit = params.limit()?.min(100) as usize;
     // One more than shown: the last one shown is diffed against it.
-    let mut revisions = s.store.revisions_page(item, before, limit + 1).await?;
-    let more = revisions.len() > limit as usize;
-    let mut views = Vec::new();
-    for i in 0..revisions.len().min(limit as usize) {
-        let previous = revisions.get(i + 1);
-        let r = &revisions[i];
-        views.push(RevisionView {
-            diff: previous.map_or_else(Vec::new, |p| {
-                diff_lines(&stored.item.resource_type, &p.document, &r.document)
-            }),
-            first: previous.is_none(),
-            revision: r.clone(),
-        });
-    }
-    revisions.clear();
+    let mut revisions = s
+        .store
+        .revisions_page(item, before, limit as u32 + 1)
+        .await?;
+    let more = revisions.len() > limit;
+    let diffs: Vec<Option<Vec<DiffLine>>> = (0..revisions.len().min(limit))
+        .map(|i| {
+            revisions.get(i + 1).map(|previous| {
+                diff_lines(resource_type, &previous.document, &revisions[i].document)
+            })
+        })
+        .collect();
+    revisions.truncate(limit);
+    let views: Vec<RevisionView> = revisions
+        .into_iter()
+        .zip(diffs)
+        .map(|(revision, diff)| RevisionView {
+            first: diff.is_none(),
+            diff: diff.unwrap_or_default(),
+            revision,
+        })
+        .collect();
     Ok(RevisionPage {
         next_cursor: more
             .then(|| views.last().map(|v| v.revision.id.to_string()))
@@ -198,7 +215,7 @@ pub async fn item_detail_page(
         .item_by_id(id)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("no item with id {id}")))?;
-    let revisions = revision_page(s, id, params).await?;
+    let revisions = revisions_of(s, id, &stored.item.resource_type, params).await?;
     let times = s.store.revision_times(id).await?;
     let mut issues = Vec::new();
     let mut score = 0u32;
