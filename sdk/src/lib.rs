@@ -79,6 +79,7 @@ pub mod settings;
 pub mod subscription;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
+pub mod time;
 
 pub use change::{Change, ChangeKind};
 pub use error::{Error, HostError};

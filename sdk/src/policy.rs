@@ -19,9 +19,13 @@ use crate::Error;
 mod analysis_tests;
 mod classify;
 mod entities;
+mod rules;
+mod sharing;
 
 pub use classify::{EntityAccess, Finding, FindingKind, classify_entity, resource_policy_findings};
 pub use entities::{Entity, Origin, Who, json_list};
+pub use rules::{policy_checks, policy_issues};
+pub use sharing::{EVERYONE, sharing_findings};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyDocument {

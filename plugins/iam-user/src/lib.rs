@@ -5,12 +5,11 @@
 //! because notes are part of an issue's identity on the host.
 
 mod config;
-mod time;
 
 use simian_sdk::prelude::*;
 
 use crate::config::{AccessKey, User};
-use crate::time::{SECONDS_PER_DAY, parse_rfc3339, utc_date};
+use simian_sdk::time::{SECONDS_PER_DAY, parse_rfc3339, utc_date};
 
 const ACTIVE_KEY: &str = "active-key";
 const INACTIVE_KEY: &str = "inactive-key";
@@ -217,11 +216,7 @@ impl IamUser {
 /// The item's capture time in seconds since the epoch; the wall clock if it has none.
 fn now(item: &Item) -> Result<i64, Error> {
     if item.capture_time.trim().is_empty() {
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|_| Error::new("the system clock is before 1970"))?;
-        return i64::try_from(since_epoch.as_secs())
-            .map_err(|_| Error::new("the system clock is out of range"));
+        return simian_sdk::time::now();
     }
     parse_rfc3339(&item.capture_time).map_err(|e| e.context("`configurationItemCaptureTime`"))
 }

@@ -1,14 +1,22 @@
-//! Just enough RFC 3339 for key ages: a timestamp to whole seconds since the Unix epoch,
-//! and a day back to its `YYYY-MM-DD`. Leap seconds and sub-second precision don't matter
-//! for thresholds counted in days.
+//! Just enough RFC 3339 for ages and expiry dates: a timestamp to whole seconds since the
+//! Unix epoch, and a day back to its `YYYY-MM-DD`. Leap seconds and sub-second precision do
+//! not matter for thresholds counted in days.
 
-use simian_sdk::Error;
+use crate::Error;
 
-pub(crate) const SECONDS_PER_DAY: i64 = 86_400;
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
+/// The wall clock in seconds since the epoch (WASI's wall clock inside a plugin).
+pub fn now() -> Result<i64, Error> {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| Error::new("the system clock is before 1970"))?;
+    i64::try_from(since_epoch.as_secs()).map_err(|_| Error::new("the system clock is out of range"))
+}
 
 /// `2026-11-23T00:49:20.579481Z`, `2026-11-23t00:49:20+02:00`, `2026-11-23 00:49:20Z` →
 /// seconds since 1970-01-01T00:00:00Z.
-pub(crate) fn parse_rfc3339(text: &str) -> Result<i64, Error> {
+pub fn parse_rfc3339(text: &str) -> Result<i64, Error> {
     let bad = || Error::new(format!("`{text}` is not an RFC 3339 timestamp"));
     let b = text.trim().as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
@@ -65,7 +73,7 @@ pub(crate) fn parse_rfc3339(text: &str) -> Result<i64, Error> {
 }
 
 /// The UTC calendar date of a moment: `2026-11-23`.
-pub(crate) fn utc_date(seconds: i64) -> String {
+pub fn utc_date(seconds: i64) -> String {
     let (y, m, d) = civil_from_days(seconds.div_euclid(SECONDS_PER_DAY));
     format!("{y:04}-{m:02}-{d:02}")
 }
