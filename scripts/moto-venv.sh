@@ -11,7 +11,7 @@ VENV="${SIMIAN_MOTO_VENV:-$HOME/.cache/simian-moto-venv}"
 if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c "import moto,sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
   python3 -m venv "$VENV" >&2
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "moto[iam,s3,ec2,sts]==$MOTO_VERSION" flask flask-cors >&2
+    "moto[iam,s3,ec2,sts,sqs,sns,kms,acm,rds]==$MOTO_VERSION" flask flask-cors >&2
 fi
 if ! "$VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION" >&2

@@ -6,11 +6,18 @@
 //! which decides what is durable, and a listing that failed anywhere is reported as failed so
 //! nothing is mistaken for a deletion.
 
+pub mod acm;
 pub mod doc;
 pub mod ec2;
+pub mod ec2_shares;
 pub mod iam;
+pub mod kms;
+pub mod rds;
+pub mod rds_snapshots;
 pub mod s3;
 pub mod session;
+pub mod sns;
+pub mod sqs;
 pub mod vpc;
 
 use aws_smithy_types::error::display::DisplayErrorContext;
@@ -62,6 +69,13 @@ pub fn registry() -> &'static [&'static dyn Watcher] {
         &s3::S3Watcher,
         &ec2::Ec2Watcher,
         &vpc::VpcWatcher,
+        &sqs::SqsWatcher,
+        &sns::SnsWatcher,
+        &kms::KmsWatcher,
+        &acm::AcmWatcher,
+        &ec2_shares::Ec2SharesWatcher,
+        &rds::RdsWatcher,
+        &rds_snapshots::RdsSnapshotWatcher,
     ]
 }
 
@@ -179,6 +193,12 @@ const NOT_FOUND: &[&str] = &[
     "ServerSideEncryptionConfigurationNotFoundError",
     "NoSuchTagSet",
     "NoSuchTagSetError",
+    // SQS (query and JSON protocols), SNS, KMS, Lambda, ACM.
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+    "NotFound",
+    "NotFoundException",
+    "ResourceNotFoundException",
 ];
 
 /// Whether an AWS error says the thing asked about does not exist.

@@ -134,6 +134,17 @@ impl RateLimit {
     }
 }
 
+/// One service's client for one region, counted like every other.
+macro_rules! regional_client {
+    ($session:expr, $sdk:ident, $service:literal, $region:expr) => {{
+        let conf = $sdk::config::Builder::from(&$session.config)
+            .region(Region::new($region.to_string()))
+            .interceptor($session.counter($service))
+            .build();
+        $sdk::Client::from_conf(conf)
+    }};
+}
+
 /// Everything needed to call AWS as one watched account.
 pub struct AccountSession {
     pub account_id: String,
@@ -153,7 +164,19 @@ pub enum SessionError {
     },
 }
 
-pub const SERVICES: [&str; 4] = ["iam", "s3", "ec2", "sts"];
+pub const SERVICES: [&str; 11] = [
+    "iam",
+    "s3",
+    "ec2",
+    "sts",
+    "sqs",
+    "sns",
+    "kms",
+    "acm",
+    "lambda",
+    "rds",
+    "cloudtrail",
+];
 
 /// The hub configuration from the standard chain (env, profiles, SSO, instance role).
 pub async fn hub_config(aws: &AwsConfig) -> SdkConfig {
@@ -263,5 +286,33 @@ impl AccountSession {
             .interceptor(self.counter("ec2"))
             .build();
         aws_sdk_ec2::Client::from_conf(conf)
+    }
+
+    pub fn sqs(&self, region: &str) -> aws_sdk_sqs::Client {
+        regional_client!(self, aws_sdk_sqs, "sqs", region)
+    }
+
+    pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
+        regional_client!(self, aws_sdk_sns, "sns", region)
+    }
+
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        regional_client!(self, aws_sdk_kms, "kms", region)
+    }
+
+    pub fn acm(&self, region: &str) -> aws_sdk_acm::Client {
+        regional_client!(self, aws_sdk_acm, "acm", region)
+    }
+
+    pub fn lambda(&self, region: &str) -> aws_sdk_lambda::Client {
+        regional_client!(self, aws_sdk_lambda, "lambda", region)
+    }
+
+    pub fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        regional_client!(self, aws_sdk_rds, "rds", region)
+    }
+
+    pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
+        regional_client!(self, aws_sdk_cloudtrail, "cloudtrail", region)
     }
 }

@@ -1,0 +1,362 @@
+//! SQS queues, SNS topics, KMS keys and ACM certificates end to end through the real binary
+//! against moto, on SQLite and PostgreSQL: each first sweep records the type's document, the
+//! shipped plugins raise Security Monkey's titles and scores, an unchanged re-sweep writes
+//! nothing, one durable change per type is one revision that fixes its issue, and deletions
+//! are recorded after a complete listing.
+
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use simian_tests::moto::{ACCOUNT, Moto};
+use simian_tests::pg::on_postgres;
+use simian_tests::{Env, deploy_shipped};
+
+const STRANGER: &str = "999999999999";
+
+const GRANTS: &str = "[plugin.sqs-queue.grants]\naccounts = true\n[plugin.sns-topic.grants]\naccounts = true\n[plugin.kms-key.grants]\naccounts = true\n";
+
+fn ok_json(out: &Output) -> Value {
+    assert!(
+        out.status.success(),
+        "simian failed ({:?}):\n{}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}
+
+/// A self-signed certificate and its key, valid for `days` days, made by openssl.
+fn certificate(days: u32, name: &str) -> (Vec<u8>, Vec<u8>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let status = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256"])
+        .args(["-days", &days.to_string(), "-subj", &format!("/CN={name}")])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run openssl");
+    assert!(status.success(), "openssl failed");
+    (
+        std::fs::read(cert).expect("cert"),
+        std::fs::read(key).expect("key"),
+    )
+}
+
+fn queue_policy(principal: Value) -> String {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal,
+        "Action": "sqs:SendMessage", "Resource": format!("arn:aws:sqs:us-east-1:{ACCOUNT}:orders")}]})
+    .to_string()
+}
+
+fn key_policy(stranger: bool) -> String {
+    let mut statements = vec![
+        json!({"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{ACCOUNT}:root")}, "Action": "kms:*", "Resource": "*"}),
+    ];
+    if stranger {
+        statements.push(json!({"Sid": "Partner", "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{STRANGER}:role/partner")},
+            "Action": ["kms:Decrypt"], "Resource": "*"}));
+    }
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_and_certificates_are_watched_and_judged_on_sqlite() {
+    estate(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policies_and_certificates_are_watched_and_judged_on_postgres() {
+    on_postgres("resource_policies", |url| async move {
+        estate(Some(&url)).await
+    })
+    .await;
+}
+
+struct Seeded {
+    orders_url: String,
+    key_id: String,
+    cert_arn: String,
+}
+
+async fn seed(conf: &aws_config::SdkConfig) -> Seeded {
+    let sqs = aws_sdk_sqs::Client::new(conf);
+    let orders_url = sqs
+        .create_queue()
+        .queue_name("orders")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::Policy,
+            queue_policy(json!("*")),
+        )
+        .send()
+        .await
+        .expect("queue")
+        .queue_url()
+        .expect("url")
+        .to_string();
+    sqs.create_queue()
+        .queue_name("internal")
+        .send()
+        .await
+        .expect("queue");
+    let sns = aws_sdk_sns::Client::new(conf);
+    let topic = sns
+        .create_topic()
+        .name("alerts")
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn()
+        .expect("arn")
+        .to_string();
+    sns.subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(format!("arn:aws:sqs:us-east-1:{ACCOUNT}:internal"))
+        .send()
+        .await
+        .expect("subscribe");
+    let kms = aws_sdk_kms::Client::new(conf);
+    let key_id = kms
+        .create_key()
+        .description("partner data")
+        .policy(key_policy(true))
+        .send()
+        .await
+        .expect("key")
+        .key_metadata()
+        .expect("metadata")
+        .key_id()
+        .to_string();
+    kms.create_alias()
+        .alias_name("alias/partner")
+        .target_key_id(&key_id)
+        .send()
+        .await
+        .expect("alias");
+    let acm = aws_sdk_acm::Client::new(conf);
+    let (cert, key) = certificate(20, "expiring.example.com");
+    let cert_arn = acm
+        .import_certificate()
+        .certificate(aws_sdk_acm::primitives::Blob::new(cert))
+        .private_key(aws_sdk_acm::primitives::Blob::new(key))
+        .send()
+        .await
+        .expect("import")
+        .certificate_arn()
+        .expect("arn")
+        .to_string();
+    Seeded {
+        orders_url,
+        key_id,
+        cert_arn,
+    }
+}
+
+fn scope<'a>(report: &'a Value, resource_type: &str) -> &'a Value {
+    report["scopes"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["resource_type"] == resource_type))
+        .unwrap_or_else(|| panic!("no {resource_type} scope in {report}"))
+}
+
+// Long because it walks four resource types through the same five steps; split per type it
+// would start moto and sweep four times over.
+async fn estate(storage: Option<&str>) {
+    let moto = Moto::start();
+    let conf = moto.sdk_config().await;
+    let seeded = seed(&conf).await;
+    let storage = storage.map_or(String::new(), |url| format!("[storage]\nurl = \"{url}\"\n"));
+    let env = Env::new(&format!(
+        "{storage}[[accounts]]\nid = \"{ACCOUNT}\"\nname = \"demo\"\nregions = [\"us-east-1\"]\n\n[aws]\nrequests_per_second = 0\n\n{GRANTS}"
+    ));
+    for plugin in ["sqs-queue", "sns-topic", "kms-key", "acm-certificate"] {
+        deploy_shipped(&env, plugin);
+    }
+    let run = |args: &[&str]| ok_json(&env.cli_env(args, &moto.env()));
+    let items = |t: &str| {
+        run(&["items", "--type", t, "--format", "json"])["items"]
+            .as_array()
+            .expect("items")
+            .clone()
+    };
+    let issues = |plugin: &str| -> Vec<(String, u64, String)> {
+        run(&["issues", "--format", "json"])["issues"]
+            .as_array()
+            .expect("issues")
+            .iter()
+            .filter(|i| i["plugin"] == plugin)
+            .map(|i| {
+                (
+                    i["title"].as_str().unwrap_or_default().to_string(),
+                    i["score"].as_u64().unwrap_or_default(),
+                    i["notes"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+
+    let report = run(&["sweep", "--format", "json"]);
+    assert_eq!(report["sweep"]["status"], "complete", "{report}");
+
+    // SQS: the open queue is Internet Accessible; the one without a policy is clean.
+    let queues = items("AWS::SQS::Queue");
+    assert_eq!(queues.len(), 2, "{queues:#?}");
+    let orders = queues
+        .iter()
+        .find(|q| q["resourceName"] == "orders")
+        .expect("orders");
+    assert_eq!(
+        orders["arn"],
+        format!("arn:aws:sqs:us-east-1:{ACCOUNT}:orders")
+    );
+    assert_eq!(
+        orders["configuration"]["policy"]["Statement"][0]["Principal"],
+        "*"
+    );
+    assert!(
+        orders["configuration"]
+            .get("approximateNumberOfMessages")
+            .is_none()
+    );
+    let found = issues("sqs-queue");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].0.as_str(), found[0].1),
+        ("Internet Accessible", 10)
+    );
+
+    // SNS: moto's default policy is restricted to the owner; the subscription is our own.
+    let topics = items("AWS::SNS::Topic");
+    assert_eq!(topics.len(), 1);
+    assert_eq!(
+        topics[0]["configuration"]["subscriptions"][0]["protocol"],
+        "sqs"
+    );
+    assert!(
+        topics[0]["configuration"]["policy"]["Statement"].is_array(),
+        "{:#?}",
+        topics[0]
+    );
+    assert_eq!(issues("sns-topic"), []);
+
+    // KMS: the partner statement names an unknown account; rotation is off by default.
+    let keys = items("AWS::KMS::Key");
+    let key = keys
+        .iter()
+        .find(|k| k["resourceId"] == seeded.key_id.as_str())
+        .expect("our key");
+    assert_eq!(key["resourceName"], "alias/partner");
+    assert_eq!(key["configuration"]["keyRotationEnabled"], false);
+    assert_eq!(key["configuration"]["keyManager"], "CUSTOMER");
+    let mut kms_found = issues("kms-key");
+    kms_found.sort();
+    let titles: Vec<(&str, u64)> = kms_found.iter().map(|f| (f.0.as_str(), f.1)).collect();
+    assert_eq!(
+        titles,
+        [
+            ("KMS key is not configured for rotation.", 1),
+            ("Unknown Access", 10)
+        ],
+        "{kms_found:?}"
+    );
+    assert!(kms_found[1].2.contains(STRANGER), "{kms_found:?}");
+
+    // ACM: 20 days left raises both expiry checks.
+    let certs = items("AWS::ACM::Certificate");
+    assert_eq!(certs.len(), 1);
+    assert_eq!(certs[0]["arn"], seeded.cert_arn.as_str());
+    assert_eq!(
+        certs[0]["configuration"]["domainName"],
+        "expiring.example.com"
+    );
+    assert!(
+        certs[0]["configuration"]["notAfter"].is_string(),
+        "{:#?}",
+        certs[0]
+    );
+    let mut acm_found = issues("acm-certificate");
+    acm_found.sort_by_key(|f| f.1);
+    let scores: Vec<u64> = acm_found.iter().map(|f| f.1).collect();
+    assert_eq!(scores, [5, 10], "{acm_found:?}");
+    assert!(acm_found.iter().all(|f| f.0 == "Cert will expire soon."));
+
+    // Nothing changed: nothing written.
+    let again = run(&["sweep", "--format", "json"]);
+    assert_eq!(again["sweep"]["created"], 0, "{again}");
+    assert_eq!(again["sweep"]["modified"], 0, "{again}");
+
+    // One durable change per type: one revision each, and the issues go.
+    let sqs = aws_sdk_sqs::Client::new(&conf);
+    sqs.set_queue_attributes()
+        .queue_url(&seeded.orders_url)
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::Policy,
+            queue_policy(json!({"AWS": format!("arn:aws:iam::{ACCOUNT}:role/producer")})),
+        )
+        .send()
+        .await
+        .expect("policy");
+    let kms = aws_sdk_kms::Client::new(&conf);
+    kms.enable_key_rotation()
+        .key_id(&seeded.key_id)
+        .send()
+        .await
+        .expect("rotation");
+    kms.put_key_policy()
+        .key_id(&seeded.key_id)
+        .policy_name("default")
+        .policy(key_policy(false))
+        .send()
+        .await
+        .expect("key policy");
+    let changed = run(&["sweep", "--format", "json"]);
+    assert_eq!(changed["sweep"]["modified"], 2, "{changed}");
+    assert_eq!(
+        scope(&changed, "AWS::SQS::Queue")["modified"],
+        1,
+        "{changed}"
+    );
+    assert_eq!(scope(&changed, "AWS::KMS::Key")["modified"], 1, "{changed}");
+    assert_eq!(issues("sqs-queue"), []);
+    assert_eq!(issues("kms-key"), []);
+    let history = run(&[
+        "history",
+        orders["arn"].as_str().expect("arn"),
+        "--diff",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        history["revisions"].as_array().map(Vec::len),
+        Some(2),
+        "{history}"
+    );
+
+    // Deletions: recorded after a complete listing.
+    sqs.delete_queue()
+        .queue_url(&seeded.orders_url)
+        .send()
+        .await
+        .expect("delete queue");
+    aws_sdk_acm::Client::new(&conf)
+        .delete_certificate()
+        .certificate_arn(&seeded.cert_arn)
+        .send()
+        .await
+        .expect("delete cert");
+    let deleted = run(&["sweep", "--format", "json"]);
+    for t in ["AWS::SQS::Queue", "AWS::ACM::Certificate"] {
+        assert_eq!(scope(&deleted, t)["deleted"], 1, "{deleted}");
+        assert_eq!(scope(&deleted, t)["complete"], true);
+    }
+    assert_eq!(items("AWS::SQS::Queue").len(), 1);
+    assert!(items("AWS::ACM::Certificate").is_empty());
+    assert_eq!(issues("acm-certificate"), []);
+}
