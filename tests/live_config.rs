@@ -207,3 +207,42 @@ async fn live_reload(storage: Option<&str>) {
     );
     drop(host);
 }
+
+/// `reaudit_minutes` re-audits a plugin's items on a schedule (so clock-dependent checks such as
+/// certificate expiry are judged again on items that never change); 0 turns it off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auditors_are_re_audited_on_their_schedule() {
+    let env = Env::new(
+        "[plugin.sg-internet-accessible]\nreaudit_minutes = 1\n\n[plugin.vpc-flow-logs]\nreaudit_minutes = 0\n",
+    );
+    deploy_shipped(&env, "sg-internet-accessible");
+    deploy_shipped(&env, "vpc-flow-logs");
+    let host = env.start_host();
+    let started = |id: &str| entry(&env, id)["reaudit"]["started_ms"].as_i64();
+    let finished = |id: &str| entry(&env, id)["reaudit"]["finished_ms"].as_i64();
+    assert!(
+        wait_until(Duration::from_secs(60), || {
+            finished("sg-internet-accessible").is_some() && finished("vpc-flow-logs").is_some()
+        }),
+        "the load re-audits did not finish: {}",
+        listing(&env)
+    );
+    let (first, other) = (started("sg-internet-accessible"), started("vpc-flow-logs"));
+    assert!(
+        wait_until(Duration::from_secs(120), || {
+            started("sg-internet-accessible") > first
+        }),
+        "no scheduled re-audit within two minutes: {}\n{}",
+        listing(&env),
+        host.log_text()
+    );
+    assert!(
+        host.log_text()
+            .contains("reaudit:sg-internet-accessible:scheduled")
+    );
+    assert_eq!(
+        started("vpc-flow-logs"),
+        other,
+        "a plugin with 0 was re-audited"
+    );
+}

@@ -79,6 +79,14 @@ impl Progress {
         }
     }
 
+    /// A re-audit of `plugin` is about to start (before `reaudit_plugin` records it itself).
+    pub fn mark_started(&self, plugin: &str, now_ms: i64) {
+        self.update(plugin, |p| {
+            p.started_ms = now_ms;
+            p.finished_ms = None;
+        });
+    }
+
     pub fn forget(&self, plugin: &str) {
         if let Ok(mut map) = self.by_plugin.lock() {
             map.remove(plugin);

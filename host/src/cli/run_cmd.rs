@@ -42,6 +42,7 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let _schedule = schedule::start(runtime.clone());
+    let _reaudits = crate::runtime::reaudit_schedule::start(runtime.clone());
     // The console is configured at start; a changed `[web]` section takes a restart.
     let _web = match config.web.clone() {
         Some(web) => {

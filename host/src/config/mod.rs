@@ -221,6 +221,10 @@ pub struct PluginsConfig {
     pub max_instances: u32,
     /// Items handed to an auditor per call.
     pub batch_size: usize,
+    /// `simian run` re-audits every current item with each auditor this often, so checks
+    /// that depend on the clock (certificate expiry, key age) are judged again on items that
+    /// did not change. 0: only on change and on (re)load.
+    pub reaudit_minutes: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -253,6 +257,7 @@ impl Default for PluginOperatorConfig {
             settings: toml::Table::new(),
             grants: GrantsConfig::default(),
             limits: LimitsConfig::default(),
+            reaudit_minutes: None,
         }
     }
 }
@@ -310,6 +315,8 @@ pub struct PluginOperatorConfig {
     pub settings: toml::Table,
     pub grants: GrantsConfig,
     pub limits: LimitsConfig,
+    /// Overrides `[plugins] reaudit_minutes` for this plugin (0: never on a schedule).
+    pub reaudit_minutes: Option<u64>,
 }
 
 /// Capabilities the operator grants one plugin, parsed; the plugin gets the intersection of
@@ -546,6 +553,22 @@ mod tests {
                 "{text}: {e}"
             );
         }
+    }
+
+    #[test]
+    fn re_audits_default_to_daily_and_are_set_per_plugin() {
+        let c = Config::parse("data_dir = \"/tmp/x\"", None).expect("parses");
+        assert_eq!(c.plugins.reaudit_minutes, 24 * 60);
+        assert_eq!(c.operator("acm-certificate").reaudit_minutes, None);
+        let c = Config::parse(
+            "[plugins]\nreaudit_minutes = 0\n[plugin.acm-certificate]\nreaudit_minutes = 60\n",
+            None,
+        )
+        .expect("parses");
+        assert_eq!(c.plugins.reaudit_minutes, 0);
+        assert_eq!(c.operator("acm-certificate").reaudit_minutes, Some(60));
+        let e = Config::parse("[plugins]\nreaudit_minutes = -1\n", None).expect_err("negative");
+        assert!(e.to_string().contains("reaudit_minutes"), "{e}");
     }
 
     #[test]

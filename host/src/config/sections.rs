@@ -68,6 +68,7 @@ pub(super) struct RawPlugins {
     pub(super) max_instances: Option<u32>,
     pub(super) batch_size: Option<usize>,
     pub(super) max_file_mib: Option<u32>,
+    pub(super) reaudit_minutes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -91,6 +92,7 @@ pub(super) struct RawPluginOperator {
     pub(super) grants: RawGrants,
     #[serde(default)]
     pub(super) limits: Limits,
+    pub(super) reaudit_minutes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -234,8 +236,12 @@ pub(super) fn plugins_section(
         max_file_bytes: u64::from(max_file_mib) * 1024 * 1024,
         max_instances: raw.max_instances.unwrap_or(64).max(1),
         batch_size: raw.batch_size.unwrap_or(256).max(1),
+        reaudit_minutes: raw.reaudit_minutes.unwrap_or(DEFAULT_REAUDIT_MINUTES),
     })
 }
+
+/// Time-dependent checks (certificate expiry, key age) are judged again daily by default.
+const DEFAULT_REAUDIT_MINUTES: u64 = 24 * 60;
 
 pub(super) fn accounts_section(accounts: &[AccountConfig]) -> Result<(), FieldError> {
     let mut seen = std::collections::BTreeSet::new();
@@ -377,5 +383,6 @@ pub(super) fn plugin_section(
             files: g.files,
         },
         limits: raw.limits,
+        reaudit_minutes: raw.reaudit_minutes,
     })
 }

@@ -8,6 +8,7 @@
 
 pub mod config_watch;
 pub mod plugin_events;
+pub mod reaudit_schedule;
 pub mod schedule;
 pub mod sweep;
 
