@@ -119,13 +119,17 @@ mod tests {
     #[test]
     fn declared_paths() {
         let all = all();
-        assert_eq!(all.len(), 17);
+        assert_eq!(all.len(), 20);
         assert_eq!(ephemeral_paths("AWS::IAM::User").len(), 4);
         assert_eq!(
             ephemeral_paths("AWS::IAM::Role"),
             &["configuration.roleLastUsed"][..]
         );
         assert_eq!(ephemeral_paths("AWS::IAM::Policy").len(), 2);
+        assert_eq!(
+            ephemeral_paths("AWS::RDS::DBInstance"),
+            &["configuration.dbInstanceStatus"][..]
+        );
         for t in [
             "AWS::IAM::Group",
             "AWS::S3::Bucket",
@@ -137,7 +141,8 @@ mod tests {
         }
         for t in &all {
             assert!(is_supported(t));
-            assert_eq!(is_global(t), t.starts_with("AWS::IAM::"), "{t}");
+            let global = t.starts_with("AWS::IAM::") || *t == "AWS::::Account";
+            assert_eq!(is_global(t), global, "{t}");
         }
         assert!(!is_global("AWS::S3::Bucket"));
         assert!(!is_supported("AWS::Nope::X"));

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 pub mod browser;
 pub mod console;
+pub mod estate;
 pub mod fault;
 pub mod hostile;
 pub mod http;
@@ -72,6 +73,8 @@ pub const PLUGIN_PACKAGES: &[&str] = &[
     "simian-plugin-kms-key",
     "simian-plugin-acm-certificate",
     "simian-plugin-snapshot-sharing",
+    "simian-plugin-cloudtrail",
+    "simian-plugin-lambda-function",
     "simian-fixture-hostile",
     "simian-fixture-hostile-notifier",
     "simian-fixture-undeclared-import",

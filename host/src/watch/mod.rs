@@ -6,12 +6,15 @@
 //! which decides what is durable, and a listing that failed anywhere is reported as failed so
 //! nothing is mistaken for a deletion.
 
+pub mod account;
 pub mod acm;
+pub mod cloudtrail;
 pub mod doc;
 pub mod ec2;
 pub mod ec2_shares;
 pub mod iam;
 pub mod kms;
+pub mod lambda;
 pub mod rds;
 pub mod rds_snapshots;
 pub mod s3;
@@ -76,6 +79,9 @@ pub fn registry() -> &'static [&'static dyn Watcher] {
         &ec2_shares::Ec2SharesWatcher,
         &rds::RdsWatcher,
         &rds_snapshots::RdsSnapshotWatcher,
+        &cloudtrail::CloudTrailWatcher,
+        &account::AccountWatcher,
+        &lambda::LambdaWatcher,
     ]
 }
 
@@ -193,12 +199,13 @@ const NOT_FOUND: &[&str] = &[
     "ServerSideEncryptionConfigurationNotFoundError",
     "NoSuchTagSet",
     "NoSuchTagSetError",
-    // SQS (query and JSON protocols), SNS, KMS, Lambda, ACM.
+    // SQS (query and JSON protocols), SNS, KMS, Lambda, ACM, CloudTrail.
     "AWS.SimpleQueueService.NonExistentQueue",
     "QueueDoesNotExist",
     "NotFound",
     "NotFoundException",
     "ResourceNotFoundException",
+    "TrailNotFoundException",
 ];
 
 /// Whether an AWS error says the thing asked about does not exist.
