@@ -4,14 +4,13 @@
 //! nothing, one durable change per type is one revision that fixes its issue, and deletions
 //! are recorded after a complete listing.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{Value, json};
+use simian_tests::estate::{STRANGER, self_signed_certificate};
 use simian_tests::moto::{ACCOUNT, Moto};
 use simian_tests::pg::on_postgres;
 use simian_tests::{Env, deploy_shipped};
-
-const STRANGER: &str = "999999999999";
 
 const GRANTS: &str = "[plugin.sqs-queue.grants]\naccounts = true\n[plugin.sns-topic.grants]\naccounts = true\n[plugin.kms-key.grants]\naccounts = true\n";
 
@@ -24,27 +23,6 @@ fn ok_json(out: &Output) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("JSON output")
-}
-
-/// A self-signed certificate and its key, valid for `days` days, made by openssl.
-fn certificate(days: u32, name: &str) -> (Vec<u8>, Vec<u8>) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let status = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256"])
-        .args(["-days", &days.to_string(), "-subj", &format!("/CN={name}")])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("run openssl");
-    assert!(status.success(), "openssl failed");
-    (
-        std::fs::read(cert).expect("cert"),
-        std::fs::read(key).expect("key"),
-    )
 }
 
 fn queue_policy(principal: Value) -> String {
@@ -141,7 +119,7 @@ async fn seed(conf: &aws_config::SdkConfig) -> Seeded {
         .await
         .expect("alias");
     let acm = aws_sdk_acm::Client::new(conf);
-    let (cert, key) = certificate(20, "expiring.example.com");
+    let (cert, key) = self_signed_certificate(20, "expiring.example.com");
     let cert_arn = acm
         .import_certificate()
         .certificate(aws_sdk_acm::primitives::Blob::new(cert))

@@ -50,7 +50,10 @@ fn history(env: &Env, moto: &Moto, key: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_sweep_records_the_estate_in_the_config_item_envelope() {
     let moto = Moto::start();
-    seed_estate(&moto.sdk_config().await).await;
+    let conf = moto.sdk_config().await;
+    seed_estate(&conf).await;
+    // Every other audited type too, so the sweep calls every operation iam-policy grants.
+    simian_tests::estate::seed_coverage(&conf).await;
     let env = Env::new(&config());
 
     let report = sweep(&env, &moto);
@@ -58,7 +61,7 @@ async fn first_sweep_records_the_estate_in_the_config_item_envelope() {
     assert_eq!(report["items"]["AWS::IAM::User"], 4, "{report}");
     assert_eq!(report["items"]["AWS::IAM::Role"], 2, "{report}");
     assert_eq!(report["items"]["AWS::IAM::Group"], 1, "{report}");
-    assert_eq!(report["items"]["AWS::S3::Bucket"], 3, "{report}");
+    assert_eq!(report["items"]["AWS::S3::Bucket"], 4, "{report}");
     assert!(
         report["items"]["AWS::EC2::SecurityGroup"]
             .as_u64()

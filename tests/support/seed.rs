@@ -21,6 +21,7 @@ async fn main() {
         .load()
         .await;
     simian_tests::moto::seed_estate(&conf).await;
+    simian_tests::estate::seed_coverage(&conf).await;
     println!("seeded {endpoint}");
 }
 

@@ -98,5 +98,6 @@ fn a_malformed_share_is_a_parse_error_and_a_bad_document_an_error() {
     let e = audit_with::<SnapshotSharing>(&host(), &[item])
         .remove(0)
         .expect_err("not a list");
-    assert!(e.to_string().contains("sharedWith"), "{e}");
+    assert!(e.to_string().contains("snap-1"), "{e}");
+    assert!(e.to_string().contains("expected a sequence"), "{e}");
 }
