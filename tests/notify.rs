@@ -131,6 +131,7 @@ async fn notifications(storage: Option<&str>) {
         .await
         .expect("sg");
     allow_tcp(&second, rdp.group_id().expect("id"), 3389, "0.0.0.0/0").await;
+    simian_tests::moto::attach(&second, &[rdp.group_id().expect("id")]).await;
 
     let smtp = SmtpSink::start();
     // Nothing listens here yet: every webhook delivery fails until the receiver starts.

@@ -83,6 +83,74 @@ async fn seed(conf: &aws_config::SdkConfig) -> Seeded {
         .send()
         .await
         .expect("queue");
+    // S3 event notifications into a queue: allowed for the S3 service, narrowed to one of our
+    // own buckets by `aws:SourceArn`. A bucket ARN has no account; the stored S3 inventory
+    // places it, so this raises nothing.
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(conf)
+            .force_path_style(true)
+            .build(),
+    )
+    .create_bucket()
+    .bucket("uploads")
+    .send()
+    .await
+    .expect("bucket");
+    let events = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
+        "Resource": format!("arn:aws:sqs:us-east-1:{ACCOUNT}:upload-events"),
+        "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::uploads"}}}]});
+    sqs.create_queue()
+        .queue_name("upload-events")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::Policy,
+            events.to_string(),
+        )
+        .send()
+        .await
+        .expect("queue");
+    // Queues reachable only through a VPC endpoint: ours (recorded, so placed in our
+    // account) and one nobody recorded (Unknown Access, as in Security Monkey).
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let default_vpc = ec2
+        .describe_vpcs()
+        .send()
+        .await
+        .expect("vpcs")
+        .vpcs()
+        .iter()
+        .find(|v| v.is_default() == Some(true))
+        .and_then(|v| v.vpc_id().map(String::from))
+        .expect("the default VPC");
+    let endpoint = ec2
+        .create_vpc_endpoint()
+        .vpc_id(&default_vpc)
+        .service_name("com.amazonaws.us-east-1.sqs")
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Interface)
+        .send()
+        .await
+        .expect("endpoint")
+        .vpc_endpoint()
+        .and_then(|e| e.vpc_endpoint_id().map(String::from))
+        .expect("endpoint id");
+    for (queue, vpce) in [
+        ("via-our-endpoint", endpoint.as_str()),
+        ("via-unknown-endpoint", "vpce-0123456789abcdef0"),
+    ] {
+        let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": "*", "Action": "sqs:SendMessage",
+            "Resource": format!("arn:aws:sqs:us-east-1:{ACCOUNT}:{queue}"),
+            "Condition": {"StringEquals": {"aws:SourceVpce": vpce}}}]});
+        sqs.create_queue()
+            .queue_name(queue)
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::Policy,
+                policy.to_string(),
+            )
+            .send()
+            .await
+            .expect("queue");
+    }
     let sns = aws_sdk_sns::Client::new(conf);
     let topic = sns
         .create_topic()
@@ -118,6 +186,15 @@ async fn seed(conf: &aws_config::SdkConfig) -> Seeded {
         .send()
         .await
         .expect("alias");
+    let (body, private_key) = self_signed_certificate(45, "legacy.example.com");
+    aws_sdk_iam::Client::new(conf)
+        .upload_server_certificate()
+        .server_certificate_name("legacy-lb")
+        .certificate_body(String::from_utf8(body).expect("PEM"))
+        .private_key(String::from_utf8(private_key).expect("PEM"))
+        .send()
+        .await
+        .expect("server certificate");
     let acm = aws_sdk_acm::Client::new(conf);
     let (cert, key) = self_signed_certificate(20, "expiring.example.com");
     let cert_arn = acm
@@ -154,7 +231,13 @@ async fn estate(storage: Option<&str>) {
     let env = Env::new(&format!(
         "{storage}[[accounts]]\nid = \"{ACCOUNT}\"\nname = \"demo\"\nregions = [\"us-east-1\"]\n\n[aws]\nrequests_per_second = 0\n\n{GRANTS}"
     ));
-    for plugin in ["sqs-queue", "sns-topic", "kms-key", "acm-certificate"] {
+    for plugin in [
+        "sqs-queue",
+        "sns-topic",
+        "kms-key",
+        "acm-certificate",
+        "iam-server-certificate",
+    ] {
         deploy_shipped(&env, plugin);
     }
     let run = |args: &[&str]| ok_json(&env.cli_env(args, &moto.env()));
@@ -183,9 +266,10 @@ async fn estate(storage: Option<&str>) {
     let report = run(&["sweep", "--format", "json"]);
     assert_eq!(report["sweep"]["status"], "complete", "{report}");
 
-    // SQS: the open queue is Internet Accessible; the one without a policy is clean.
+    // SQS: the open queue is Internet Accessible; the one without a policy and the one S3
+    // notifies from our own bucket are clean.
     let queues = items("AWS::SQS::Queue");
-    assert_eq!(queues.len(), 2, "{queues:#?}");
+    assert_eq!(queues.len(), 5, "{queues:#?}");
     let orders = queues
         .iter()
         .find(|q| q["resourceName"] == "orders")
@@ -203,11 +287,26 @@ async fn estate(storage: Option<&str>) {
             .get("approximateNumberOfMessages")
             .is_none()
     );
-    let found = issues("sqs-queue");
-    assert_eq!(found.len(), 1, "{found:?}");
+    let mut found = issues("sqs-queue");
+    found.sort();
+    assert_eq!(found.len(), 2, "{found:?}");
     assert_eq!(
         (found[0].0.as_str(), found[0].1),
         ("Internet Accessible", 10)
+    );
+    assert_eq!(
+        (found[1].0.as_str(), found[1].1, found[1].2.as_str()),
+        (
+            "Unknown Access",
+            10,
+            "Entity: [vpce:vpce-0123456789abcdef0] Actions: [\"sqs:SendMessage\"]"
+        )
+    );
+    let endpoints = items("AWS::EC2::VPCEndpoint");
+    assert_eq!(endpoints.len(), 1, "{endpoints:#?}");
+    assert_eq!(
+        endpoints[0]["configuration"]["serviceName"],
+        "com.amazonaws.us-east-1.sqs"
     );
 
     // SNS: moto's default policy is restricted to the owner; the subscription is our own.
@@ -265,6 +364,37 @@ async fn estate(storage: Option<&str>) {
     assert_eq!(scores, [5, 10], "{acm_found:?}");
     assert!(acm_found.iter().all(|f| f.0 == "Cert will expire soon."));
 
+    // IAM server certificates: expiry read from the PEM (45 days left: the 60-day check only);
+    // a 2048-bit SHA-256 key raises nothing else.
+    let server_certs = items("AWS::IAM::ServerCertificate");
+    assert_eq!(server_certs.len(), 1, "{server_certs:#?}");
+    assert_eq!(server_certs[0]["resourceName"], "legacy-lb");
+    assert_eq!(server_certs[0]["awsRegion"], "global");
+    let body = server_certs[0]["configuration"]["certificateBody"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        body.starts_with("-----BEGIN CERTIFICATE-----"),
+        "{:#?}",
+        server_certs[0]
+    );
+    assert!(
+        !server_certs[0].to_string().contains("PRIVATE KEY"),
+        "a private key was recorded"
+    );
+    let found = issues("iam-server-certificate");
+    let expiry: Vec<(&str, u64)> = found
+        .iter()
+        .filter(|f| f.0 == "Cert will expire soon.")
+        .map(|f| (f.0.as_str(), f.1))
+        .collect();
+    assert_eq!(expiry, [("Cert will expire soon.", 5)], "{found:?}");
+    assert!(
+        found.iter().all(|f| f.0 == "Cert will expire soon."
+            || f.0 == "Cert may have been compromised by heartbleed."),
+        "{found:?}"
+    );
+
     // Nothing changed: nothing written.
     let again = run(&["sweep", "--format", "json"]);
     assert_eq!(again["sweep"]["created"], 0, "{again}");
@@ -302,7 +432,11 @@ async fn estate(storage: Option<&str>) {
         "{changed}"
     );
     assert_eq!(scope(&changed, "AWS::KMS::Key")["modified"], 1, "{changed}");
-    assert_eq!(issues("sqs-queue"), []);
+    assert_eq!(
+        issues("sqs-queue").len(),
+        1,
+        "only the unknown endpoint's queue"
+    );
     assert_eq!(issues("kms-key"), []);
     let history = run(&[
         "history",
@@ -334,7 +468,7 @@ async fn estate(storage: Option<&str>) {
         assert_eq!(scope(&deleted, t)["deleted"], 1, "{deleted}");
         assert_eq!(scope(&deleted, t)["complete"], true);
     }
-    assert_eq!(items("AWS::SQS::Queue").len(), 1);
+    assert_eq!(items("AWS::SQS::Queue").len(), 4);
     assert!(items("AWS::ACM::Certificate").is_empty());
     assert_eq!(issues("acm-certificate"), []);
 }

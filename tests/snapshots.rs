@@ -1,7 +1,8 @@
 //! RDS instances, clusters and their snapshots, EBS snapshots and AMIs end to end through the
 //! real binary against moto, on SQLite and PostgreSQL: the first sweep records each with who
 //! may restore or launch it, the shipped `snapshot-sharing` rule raises Security Monkey's
-//! titles and scores, an unchanged re-sweep writes nothing, un-sharing a snapshot is one
+//! titles and scores, a public database inherits its security group's open ingress on its port
+//! (`rds-instance`), an unchanged re-sweep writes nothing, un-sharing a snapshot is one
 //! revision that fixes its issue, and a deleted snapshot is recorded after a complete listing.
 
 use std::process::Output;
@@ -40,8 +41,22 @@ struct Seeded {
 }
 
 async fn seed(conf: &aws_config::SdkConfig) -> Seeded {
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let db_group = ec2
+        .create_security_group()
+        .group_name("orders-db")
+        .description("database")
+        .send()
+        .await
+        .expect("security group")
+        .group_id()
+        .expect("id")
+        .to_string();
+    simian_tests::moto::allow_tcp(&ec2, &db_group, 5432, "0.0.0.0/0").await;
+    simian_tests::moto::allow_tcp(&ec2, &db_group, 22, "0.0.0.0/0").await;
     let rds = aws_sdk_rds::Client::new(conf);
     rds.create_db_instance()
+        .vpc_security_group_ids(&db_group)
         .db_instance_identifier("orders-db")
         .db_instance_class("db.t3.micro")
         .engine("postgres")
@@ -87,7 +102,6 @@ async fn seed(conf: &aws_config::SdkConfig) -> Seeded {
         .await
         .expect("share cluster snapshot");
 
-    let ec2 = aws_sdk_ec2::Client::new(conf);
     let volume = ec2
         .create_volume()
         .availability_zone("us-east-1a")
@@ -160,9 +174,10 @@ async fn estate(storage: Option<&str>) {
     let seeded = seed(&conf).await;
     let storage = storage.map_or(String::new(), |url| format!("[storage]\nurl = \"{url}\"\n"));
     let env = Env::new(&format!(
-        "{storage}[[accounts]]\nid = \"{ACCOUNT}\"\nname = \"demo\"\nregions = [\"us-east-1\"]\n\n[aws]\nrequests_per_second = 0\n\n[plugin.snapshot-sharing.grants]\naccounts = true\n"
+        "{storage}[[accounts]]\nid = \"{ACCOUNT}\"\nname = \"demo\"\nregions = [\"us-east-1\"]\n\n[aws]\nrequests_per_second = 0\n\n[plugin.snapshot-sharing.grants]\naccounts = true\n[plugin.rds-instance.grants]\naccounts = true\nitems = {{ resource_types = [\"AWS::EC2::SecurityGroup\"] }}\n"
     ));
     deploy_shipped(&env, "snapshot-sharing");
+    deploy_shipped(&env, "rds-instance");
     let run = |args: &[&str]| ok_json(&env.cli_env(args, &moto.env()));
     let items = |t: &str| {
         run(&["items", "--type", t, "--format", "json"])["items"]
@@ -202,6 +217,26 @@ async fn estate(storage: Option<&str>) {
         db[0]
     );
     assert_eq!(items("AWS::RDS::DBCluster")[0]["resourceId"], "ledger");
+    // Public, behind a group open to the world on 5432 (and on 22, which is not its port).
+    let exposed: Vec<(String, u64, String)> = run(&["issues", "--format", "json"])["issues"]
+        .as_array()
+        .expect("issues")
+        .iter()
+        .filter(|i| i["plugin"] == "rds-instance")
+        .map(|i| {
+            (
+                i["title"].as_str().unwrap_or_default().to_string(),
+                i["score"].as_u64().unwrap_or_default(),
+                i["notes"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(exposed.len(), 1, "{exposed:?}");
+    assert_eq!(
+        (exposed[0].0.as_str(), exposed[0].1),
+        ("Internet Accessible", 10)
+    );
+    assert!(exposed[0].2.contains("ingress:tcp:5432"), "{exposed:?}");
     let snap = items("AWS::RDS::DBSnapshot");
     let public = snap
         .iter()

@@ -565,3 +565,62 @@ async fn operator_overrides_rescore_checks_per_account() {
     let report = ok_json(&env.cli_env(&["report", "--format", "json"], &moto.env()));
     assert_eq!(report["items"][0]["score"], 3, "{report}");
 }
+
+/// Security Monkey's scoring by attachment: an open group nothing uses scores 0; its first
+/// network interface is one revision (`inUse`) that re-scores the same issue to 10; more
+/// interfaces are no revision (the count is ephemeral).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_group_scores_by_whether_anything_uses_it() {
+    let moto = Moto::start();
+    let conf = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let group = ec2
+        .create_security_group()
+        .group_name("spare-ssh")
+        .description("ssh from anywhere, unused")
+        .send()
+        .await
+        .expect("sg")
+        .group_id()
+        .expect("id")
+        .to_string();
+    allow_tcp(&ec2, &group, 22, "0.0.0.0/0").await;
+    let env = Env::new(&format!(
+        "{}\n[plugin.security-group.grants]\naccounts = true\n",
+        config()
+    ));
+    simian_tests::deploy_shipped(&env, "security-group");
+    let ssh_issue = || -> Value {
+        let v = ok_json(&env.cli_env(&["issues", "--format", "json"], &moto.env()));
+        v["issues"]
+            .as_array()
+            .expect("issues")
+            .iter()
+            .find(|i| {
+                i["resource_name"] == "spare-ssh" && i["check_id"] == "internet-accessible-ingress"
+            })
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+
+    sweep(&env, &moto);
+    let groups = items(&env, &moto, "AWS::EC2::SecurityGroup");
+    let spare = by_name(&groups, "spare-ssh");
+    assert_eq!(spare["configuration"]["inUse"], false);
+    assert_eq!(spare["configuration"]["networkInterfaceCount"], 0);
+    let unused = ssh_issue();
+    assert_eq!(unused["score"], 0, "{unused}");
+
+    simian_tests::moto::attach(&ec2, &[group.as_str()]).await;
+    let attached = sweep(&env, &moto);
+    assert_eq!(attached["sweep"]["modified"], 1, "{attached}");
+    let used = ssh_issue();
+    assert_eq!(used["score"], 10, "{used}");
+    assert_eq!(used["id"], unused["id"], "re-scored, not reopened");
+
+    simian_tests::moto::attach(&ec2, &[group.as_str()]).await;
+    let more = sweep(&env, &moto);
+    assert_eq!(more["sweep"]["modified"], 0, "{more}");
+    let spare = by_name(&items(&env, &moto, "AWS::EC2::SecurityGroup"), "spare-ssh").clone();
+    assert_eq!(spare["configuration"]["networkInterfaceCount"], 2);
+}

@@ -2,13 +2,17 @@
 //! networks handed to `simian-model`'s `AccountBook`, the one implementation of these rules
 //! (the SDK's test host runs it too, so a plugin's tests and the host agree).
 //!
-//! Owns turning the configuration into that book (`tests/classification.rs` checks it against
-//! the SDK's test host over one table; the rules' own tests live with them). It must never call
-//! AWS.
+//! Owns turning the configuration, and the inventory the store records (which account owns
+//! each bucket, VPC and VPC endpoint), into that book (`tests/classification.rs` checks it against the SDK's test
+//! host over one table; the rules' own tests live with them). It must never call AWS nor
+//! write the store.
 
 use crate::config::{AccountConfig, NetworkConfig};
+use crate::store::{ItemFilter, Store, StoreError};
 use simian_model::accounts::{Account, Network};
-pub use simian_model::accounts::{AccountBook, Classification, Relation};
+pub use simian_model::accounts::{
+    AccountBook, Classification, INVENTORY_TYPES, Inventory, Relation,
+};
 use simian_model::cidr::Cidr;
 
 /// The book of the configured accounts and networks.
@@ -36,4 +40,20 @@ pub fn book(accounts: &[AccountConfig], networks: &[NetworkConfig]) -> AccountBo
         })
         .collect();
     AccountBook::new(&accounts, &networks)
+}
+
+/// Who owns each bucket, VPC and VPC endpoint the store holds (current, not deleted).
+pub async fn inventory(store: &Store) -> Result<Inventory, StoreError> {
+    let mut inventory = Inventory::default();
+    for resource_type in INVENTORY_TYPES {
+        let filter = ItemFilter {
+            resource_type: Some(resource_type.to_string()),
+            ..Default::default()
+        };
+        for stored in store.current_items(&filter).await? {
+            let item = stored.item;
+            inventory.add(&item.resource_type, &item.resource_id, &item.account_id);
+        }
+    }
+    Ok(inventory)
 }

@@ -119,7 +119,7 @@ mod tests {
     #[test]
     fn declared_paths() {
         let all = all();
-        assert_eq!(all.len(), 20);
+        assert_eq!(all.len(), 22);
         assert_eq!(ephemeral_paths("AWS::IAM::User").len(), 4);
         assert_eq!(
             ephemeral_paths("AWS::IAM::Role"),
@@ -130,10 +130,13 @@ mod tests {
             ephemeral_paths("AWS::RDS::DBInstance"),
             &["configuration.dbInstanceStatus"][..]
         );
+        assert_eq!(
+            ephemeral_paths("AWS::EC2::SecurityGroup"),
+            &["configuration.networkInterfaceCount"][..]
+        );
         for t in [
             "AWS::IAM::Group",
             "AWS::S3::Bucket",
-            "AWS::EC2::SecurityGroup",
             "AWS::EC2::VPC",
             "AWS::Nope::X",
         ] {

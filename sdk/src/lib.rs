@@ -62,6 +62,7 @@ pub mod cidr;
 mod convert;
 pub mod diff;
 mod error;
+pub mod expiry;
 mod export;
 pub mod http;
 #[cfg(feature = "iam-catalog")]

@@ -19,6 +19,10 @@ pub struct SecurityGroup {
     pub ip_permissions: Vec<IpPermission>,
     #[serde(deserialize_with = "null_as_default")]
     pub ip_permissions_egress: Vec<IpPermission>,
+    /// Whether any network interface uses the group; `None` where the document does not
+    /// say (AWS Config's shape, older records).
+    #[serde(deserialize_with = "null_as_default")]
+    pub in_use: Option<bool>,
 }
 
 /// Which way a rule lets traffic through.
@@ -121,6 +125,23 @@ impl IpPermission {
         found
     }
 
+    /// Whether the rule admits TCP traffic to `port`: every protocol (`-1`), or TCP with a
+    /// range covering it (no ports given means all ports).
+    pub fn covers_tcp_port(&self, port: i64) -> bool {
+        match self.ip_protocol.as_deref().unwrap_or("-1") {
+            "-1" | "all" => true,
+            "tcp" | "6" => {
+                let from = self.from_port.filter(|p| *p >= 0);
+                let to = self.to_port.filter(|p| *p >= 0);
+                match (from, to) {
+                    (Some(from), Some(to)) => from <= port && port <= to,
+                    _ => true,
+                }
+            }
+            _ => false,
+        }
+    }
+
     /// `<direction>:<protocol>:<ports>` as Security Monkey's notes spell it: `all:all` for
     /// every protocol, `22` for one port, `80-443` for a range, `all` when AWS gives no ports
     /// (or `-1`, its "any" for ICMP).
@@ -183,6 +204,21 @@ mod tests {
             g.ip_permissions[0].access(Direction::Egress),
             "egress:tcp:22"
         );
+    }
+
+    #[test]
+    fn tcp_port_coverage() {
+        let g = group(json!({"ipPermissions": [
+            {"ipProtocol": "tcp", "fromPort": 5432, "toPort": 5432},
+            {"ipProtocol": "tcp", "fromPort": 1024, "toPort": 2048},
+            {"ipProtocol": "-1"},
+            {"ipProtocol": "udp", "fromPort": 0, "toPort": 65535},
+        ]}));
+        let covers = |i: usize, port| g.ip_permissions[i].covers_tcp_port(port);
+        assert!(covers(0, 5432) && !covers(0, 5433));
+        assert!(covers(1, 1024) && covers(1, 2048) && !covers(1, 3306));
+        assert!(covers(2, 3306));
+        assert!(!covers(3, 5432));
     }
 
     #[test]

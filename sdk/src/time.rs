@@ -72,6 +72,18 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, Error> {
     Ok(days * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second - offset * 60)
 }
 
+/// A moment as RFC 3339 in UTC, to the second: `2026-11-23T00:49:20Z`.
+pub fn rfc3339(seconds: i64) -> String {
+    let of_day = seconds.rem_euclid(SECONDS_PER_DAY);
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        utc_date(seconds),
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
 /// The UTC calendar date of a moment: `2026-11-23`.
 pub fn utc_date(seconds: i64) -> String {
     let (y, m, d) = civil_from_days(seconds.div_euclid(SECONDS_PER_DAY));
@@ -158,6 +170,17 @@ mod tests {
         ] {
             let e = parse_rfc3339(text).expect_err(text);
             assert!(e.message().contains("RFC 3339"), "{e}");
+        }
+    }
+
+    #[test]
+    fn moments_round_trip() {
+        for text in [
+            "2026-11-23T00:49:20Z",
+            "1999-12-31T23:59:59Z",
+            "1970-01-01T00:00:00Z",
+        ] {
+            assert_eq!(rfc3339(parse_rfc3339(text).expect("parses")), text);
         }
     }
 

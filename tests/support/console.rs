@@ -58,6 +58,7 @@ pub async fn seed_hostile_estate(moto: &Moto) {
         .await
         .expect("sg");
     crate::moto::allow_tcp(&ec2, formula.group_id().expect("id"), 3389, "0.0.0.0/0").await;
+    crate::moto::attach(&ec2, &[formula.group_id().expect("id")]).await;
 }
 
 /// A durable change in the estate: internal-web also allows 8443 from 10.1.0.0/16.

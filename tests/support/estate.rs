@@ -1,7 +1,7 @@
 //! The demo's coverage estate beyond IAM, S3 and EC2 security groups, seeded through the AWS
 //! SDK: a risky and a clean resource per audited type (a queue open to everyone, a KMS key
 //! shared with an unknown account, an ACM certificate 20 days from expiry, a public RDS
-//! snapshot, an EBS snapshot and an AMI shared out, a trail that stopped logging, a function
+//! snapshot, a public database behind a group open on its port, an EBS snapshot and an AMI shared out, a trail that stopped logging, a function
 //! anyone may invoke), so that a sweep calls every operation `simian iam-policy` grants. Kept
 //! apart from `moto::seed_estate` (and seeded after it) so the tests that count that estate
 //! stay as they are; of that estate's types it adds one S3 bucket (`org-trail-logs`).
@@ -104,6 +104,17 @@ async fn seed_messaging_and_keys(conf: &aws_config::SdkConfig) {
         }
     }
 
+    // An IAM server certificate (the pre-ACM way to serve TLS from a load balancer).
+    let (cert, key) = self_signed_certificate(365, "legacy.example.com");
+    aws_sdk_iam::Client::new(conf)
+        .upload_server_certificate()
+        .server_certificate_name("legacy-lb")
+        .certificate_body(String::from_utf8(cert).expect("PEM is text"))
+        .private_key(String::from_utf8(key).expect("PEM is text"))
+        .send()
+        .await
+        .expect("server certificate");
+
     let acm = aws_sdk_acm::Client::new(conf);
     for (days, name) in [(20, "shop.example.com"), (365, "api.example.com")] {
         let (cert, key) = self_signed_certificate(days, name);
@@ -132,8 +143,21 @@ async fn seed_messaging_and_keys(conf: &aws_config::SdkConfig) {
 }
 
 async fn seed_databases(conf: &aws_config::SdkConfig) {
+    // A public database behind a group open to the world on its port.
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let group = ec2
+        .create_security_group()
+        .group_name("orders-db")
+        .description("orders database")
+        .send()
+        .await
+        .expect("db security group");
+    let group = group.group_id().expect("id").to_string();
+    crate::moto::allow_tcp(&ec2, &group, 5432, "0.0.0.0/0").await;
     let rds = aws_sdk_rds::Client::new(conf);
     rds.create_db_instance()
+        .vpc_security_group_ids(group)
+        .publicly_accessible(true)
         .db_instance_identifier("orders-db")
         .db_instance_class("db.t3.micro")
         .engine("postgres")

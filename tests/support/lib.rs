@@ -75,6 +75,8 @@ pub const PLUGIN_PACKAGES: &[&str] = &[
     "simian-plugin-snapshot-sharing",
     "simian-plugin-cloudtrail",
     "simian-plugin-lambda-function",
+    "simian-plugin-rds-instance",
+    "simian-plugin-iam-server-certificate",
     "simian-fixture-hostile",
     "simian-fixture-hostile-notifier",
     "simian-fixture-undeclared-import",

@@ -357,4 +357,39 @@ pub async fn seed_estate(conf: &aws_config::SdkConfig) {
         .await
         .expect("sg");
     allow_tcp(&ec2, internal.group_id().expect("id"), 443, "10.0.0.0/8").await;
+    // Both in use, as on a running instance: an unused group's issues score 0.
+    attach(
+        &ec2,
+        &[
+            open.group_id().expect("id"),
+            internal.group_id().expect("id"),
+        ],
+    )
+    .await;
+}
+
+/// A network interface in the default VPC using `groups`: what makes a group "in use".
+pub async fn attach(ec2: &aws_sdk_ec2::Client, groups: &[&str]) {
+    let subnets = ec2
+        .describe_subnets()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("default-for-az")
+                .values("true")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("subnets");
+    let subnet = subnets
+        .subnets()
+        .iter()
+        .find_map(|s| s.subnet_id())
+        .expect("a default subnet");
+    ec2.create_network_interface()
+        .subnet_id(subnet)
+        .set_groups(Some(groups.iter().map(|g| g.to_string()).collect()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("network interface for {groups:?}: {e}"));
 }

@@ -102,10 +102,7 @@ impl Runtime {
             .filter(|id| overridden(&old, id) != overridden(&new, id) && !reload.contains(id))
             .collect();
 
-        self.services.accounts.store(Arc::new(crate::accounts::book(
-            &new.accounts,
-            &new.networks,
-        )));
+        self.services.rebuild_accounts(&new);
         self.config.store(Arc::new(new));
         self.set_config_error(None);
 

@@ -91,6 +91,9 @@ impl Runtime {
         let services = Arc::new(
             HostServices::from_config(&config, source).map_err(|e| anyhow::anyhow!("{e}"))?,
         );
+        if let (Some(store), StoreAccess::Writer | StoreAccess::Reader) = (&store, access) {
+            services.refresh_inventory(store, &config).await?;
+        }
         let config = Arc::new(ArcSwap::from_pointee(config));
         let plugins = crate::plugin::live_plugin_set(config.clone(), services.clone())?;
         Ok(Runtime {
@@ -140,6 +143,8 @@ impl Runtime {
         let store = self.store()?;
         let config = self.config();
         let mut report = sweep::run(&config, store, opts, progress).await?;
+        // What the sweep recorded places bucket ARNs in accounts for the audit that follows.
+        self.services.refresh_inventory(store, &config).await?;
         // Always, even with no auditor serving: a deleted item's open issues are fixed (the
         // resource is gone), whoever raised them.
         let judged = !self.plugins.snapshot().is_empty();

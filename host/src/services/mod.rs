@@ -32,7 +32,10 @@ pub enum HostError {
 
 /// Everything shared by all plugins' host calls.
 pub struct HostServices {
+    /// Rebuilt when the configuration changes and after each sweep (`rebuild_accounts`).
     pub accounts: ArcSwap<AccountBook>,
+    /// Who owns each recorded bucket, VPC and endpoint, as of the last look at the store.
+    inventory: ArcSwap<crate::accounts::Inventory>,
     pub items: Arc<dyn items::ItemSource>,
     pub mail: Option<mail::MailRelay>,
     pub http: egress::HttpLimits,
@@ -49,9 +52,29 @@ impl HostServices {
                 &config.accounts,
                 &config.networks,
             )),
+            inventory: ArcSwap::from_pointee(crate::accounts::Inventory::default()),
             items,
             mail,
             http: egress::HttpLimits::default(),
         })
+    }
+
+    /// The account book for `config`, with the inventory last recorded.
+    pub fn rebuild_accounts(&self, config: &Config) {
+        let book = crate::accounts::book(&config.accounts, &config.networks)
+            .with_inventory(self.inventory.load().as_ref().clone());
+        self.accounts.store(Arc::new(book));
+    }
+
+    /// Take the inventory from the store, then rebuild the book.
+    pub async fn refresh_inventory(
+        &self,
+        store: &crate::store::Store,
+        config: &Config,
+    ) -> Result<(), crate::store::StoreError> {
+        let inventory = crate::accounts::inventory(store).await?;
+        self.inventory.store(Arc::new(inventory));
+        self.rebuild_accounts(config);
+        Ok(())
     }
 }

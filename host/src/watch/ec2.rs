@@ -1,5 +1,9 @@
 //! EC2 security groups of one region: ingress and egress rules (IPv4 and IPv6 CIDRs,
-//! referenced groups with their owner account, prefix lists), VPC, owner.
+//! referenced groups with their owner account, prefix lists), VPC, owner, and whether anything
+//! uses the group (network interfaces from `DescribeNetworkInterfaces`: `inUse` is durable,
+//! the count ephemeral, so scaling is no change but a group's first or last use is).
+
+use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
@@ -23,8 +27,18 @@ impl super::Watcher for Ec2Watcher {
         super::RegionScope::PerRegion
     }
 
+    fn ephemeral_paths(&self, _resource_type: &str) -> &'static [&'static str] {
+        &["configuration.networkInterfaceCount"]
+    }
+
     fn operations(&self) -> &'static [(&'static str, &'static str)] {
-        &[("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroups")]
+        &[
+            (
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeNetworkInterfaces",
+            ),
+            ("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroups"),
+        ]
     }
 
     async fn list(&self, session: &AccountSession, region: &str) -> Result<Vec<Item>, WatchError> {
@@ -71,8 +85,33 @@ pub(super) fn tag_pairs(tags: &[aws_sdk_ec2::types::Tag]) -> Vec<(String, String
         .collect()
 }
 
+/// How many network interfaces of the region use each security group.
+async fn interfaces_by_group(
+    s: &AccountSession,
+    ec2: &aws_sdk_ec2::Client,
+    region: &str,
+) -> Result<HashMap<String, u64>, WatchError> {
+    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut pages = ec2.describe_network_interfaces().into_paginator().send();
+    loop {
+        s.pace("ec2").await;
+        let Some(page) = pages.next().await else {
+            break;
+        };
+        let page =
+            page.map_err(|e| WatchError::sdk(format!("DescribeNetworkInterfaces ({region})"), &e))?;
+        for eni in page.network_interfaces() {
+            for group in eni.groups().iter().filter_map(|g| g.group_id()) {
+                *counts.entry(group.to_string()).or_default() += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
+
 pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchError> {
     let ec2 = s.ec2(region);
+    let used = interfaces_by_group(s, &ec2, region).await?;
     let mut items = Vec::new();
     let mut pages = ec2.describe_security_groups().into_paginator().send();
     loop {
@@ -86,6 +125,7 @@ pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchEr
             let id = g.group_id().unwrap_or_default().to_string();
             let tags = tag_pairs(g.tags());
             let owner = g.owner_id().unwrap_or(&s.account_id).to_string();
+            let interfaces = used.get(&id).copied().unwrap_or(0);
             items.push(
                 Envelope {
                     resource_type: SECURITY_GROUP,
@@ -102,6 +142,8 @@ pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchEr
                         "vpcId": g.vpc_id(),
                         "ipPermissions": permissions(g.ip_permissions()),
                         "ipPermissionsEgress": permissions(g.ip_permissions_egress()),
+                        "inUse": interfaces > 0,
+                        "networkInterfaceCount": interfaces,
                         "tags": doc::tag_list(&tags),
                     }),
                     supplementary: json!({}),

@@ -119,7 +119,7 @@ fn boundary(b: Option<&aws_sdk_iam::types::AttachedPermissionsBoundary>) -> Valu
     }
 }
 
-fn tags(list: Option<&[aws_sdk_iam::types::Tag]>) -> Vec<(String, String)> {
+pub(super) fn tags(list: Option<&[aws_sdk_iam::types::Tag]>) -> Vec<(String, String)> {
     list.unwrap_or_default()
         .iter()
         .map(|t| (t.key().to_string(), t.value().to_string()))

@@ -13,6 +13,7 @@ pub mod doc;
 pub mod ec2;
 pub mod ec2_shares;
 pub mod iam;
+pub mod iam_certs;
 pub mod kms;
 pub mod lambda;
 pub mod rds;
@@ -22,6 +23,7 @@ pub mod session;
 pub mod sns;
 pub mod sqs;
 pub mod vpc;
+pub mod vpc_endpoints;
 
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -69,9 +71,11 @@ pub trait Watcher: Send + Sync {
 pub fn registry() -> &'static [&'static dyn Watcher] {
     &[
         &iam::IamWatcher,
+        &iam_certs::IamCertificatesWatcher,
         &s3::S3Watcher,
         &ec2::Ec2Watcher,
         &vpc::VpcWatcher,
+        &vpc_endpoints::VpcEndpointWatcher,
         &sqs::SqsWatcher,
         &sns::SnsWatcher,
         &kms::KmsWatcher,

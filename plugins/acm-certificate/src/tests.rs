@@ -3,15 +3,14 @@ use simian_sdk::Item;
 use simian_sdk::testing::{TestHost, audit_with};
 use simian_sdk::time::{SECONDS_PER_DAY, parse_rfc3339, utc_date};
 
-use crate::{AcmCertificate, DEFAULT_LATER_DAYS, DEFAULT_SOON_DAYS};
+use simian_sdk::expiry::ExpiryRule;
+
+use crate::AcmCertificate;
 
 const NOT_AFTER: &str = "2027-01-31T12:00:00Z";
 
-fn rule() -> AcmCertificate {
-    AcmCertificate {
-        soon_days: DEFAULT_SOON_DAYS,
-        later_days: DEFAULT_LATER_DAYS,
-    }
+fn rule() -> ExpiryRule {
+    ExpiryRule::default()
 }
 
 /// (title, score) for a certificate `days_left` days from expiry.

@@ -1,6 +1,9 @@
 //! Security Monkey's security group rules: rules open to the internet (ingress and egress
 //! judged separately), and rules whose sources or destinations belong to other accounts or
-//! to networks nobody configured.
+//! to networks nobody configured. As in Security Monkey, a group nothing uses (no network
+//! interface) scores 0 on every check, since its rules admit nothing yet; the setting
+//! `unused_groups = "full"` scores them like attached groups. The notes do not change with
+//! use, so a group's first attachment re-scores its open issues instead of opening new ones.
 
 use simian_sdk::accounts::{self, Relation};
 use simian_sdk::arn::is_account_id;
@@ -45,11 +48,24 @@ const UNKNOWN: Check = (
 );
 const CHECKS: [Check; 5] = [INGRESS, EGRESS, FRIENDLY, THIRD_PARTY, UNKNOWN];
 
-pub struct SecurityGroupAuditor;
+pub struct SecurityGroupAuditor {
+    /// Score unused groups' issues like attached groups' (`unused_groups = "full"`).
+    full_unused: bool,
+}
 
 impl Auditor for SecurityGroupAuditor {
     fn new() -> Result<Self, Error> {
-        Ok(SecurityGroupAuditor)
+        let full_unused = match settings::get_str("unused_groups")?.as_deref() {
+            None | Some("zero") => false,
+            Some("full") => true,
+            Some(other) => {
+                return Err(Error::new(format!(
+                    "setting `unused_groups` is `{other}`; use \"zero\" (Security Monkey's \
+                     default: unused groups score 0) or \"full\""
+                )));
+            }
+        };
+        Ok(SecurityGroupAuditor { full_unused })
     }
 
     fn checks() -> Vec<CheckInfo> {
@@ -63,7 +79,10 @@ impl Auditor for SecurityGroupAuditor {
 
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {
         let group: SecurityGroup = item.configuration()?;
-        let mut issues = Issues::default();
+        let mut issues = Issues {
+            zero: group.in_use == Some(false) && !self.full_unused,
+            ..Default::default()
+        };
         let directions = [
             (Direction::Ingress, &group.ip_permissions, INGRESS),
             (Direction::Egress, &group.ip_permissions_egress, EGRESS),
@@ -107,7 +126,7 @@ impl Auditor for SecurityGroupAuditor {
                 }
             }
         }
-        Ok(issues.0)
+        Ok(issues.found)
     }
 }
 
@@ -116,18 +135,27 @@ register_auditor!(SecurityGroupAuditor);
 /// Issues of one group, each (check, notes) once: two rules with the same protocol and ports
 /// would be one issue to the host anyway.
 #[derive(Default)]
-struct Issues(Vec<Issue>);
+struct Issues {
+    found: Vec<Issue>,
+    /// The group is unused: every issue scores 0.
+    zero: bool,
+}
 
 impl Issues {
     fn add(&mut self, check: Option<Check>, entity: &str, access: &str) {
         let Some((id, title, score, _)) = check else {
             return;
         };
+        let score = if self.zero { 0 } else { score };
         let notes = format!("Entity: [{entity}] Access: [{access}]");
-        if self.0.iter().any(|i| i.check_id == id && i.notes == notes) {
+        if self
+            .found
+            .iter()
+            .any(|i| i.check_id == id && i.notes == notes)
+        {
             return;
         }
-        self.0.push(
+        self.found.push(
             Issue::new(id, title, score)
                 .notes(notes)
                 .remediation(remediation(id, entity, access)),

@@ -290,3 +290,45 @@ fn the_checks_are_listed() {
         ]
     );
 }
+
+/// The documented group with `inUse` set as the watcher records it.
+fn group_in_use(in_use: Option<bool>) -> Item {
+    let mut item = group(documented_ssh(), json!([]));
+    let mut config: Value = serde_json::from_str(&item.configuration).expect("json");
+    if let Some(flag) = in_use {
+        config["inUse"] = json!(flag);
+    }
+    item.configuration = config.to_string();
+    item
+}
+
+#[test]
+fn an_unused_group_scores_zero_with_the_same_notes() {
+    let attached = audit(group_in_use(Some(true)));
+    let unused = audit(group_in_use(Some(false)));
+    assert_eq!(attached.len(), 1);
+    assert_eq!(attached[0].2, 10);
+    assert_eq!(unused.len(), 1);
+    assert_eq!(unused[0].2, 0);
+    // Same check and notes: attaching the group re-scores the issue rather than opening one.
+    assert_eq!(
+        (&unused[0].0, &unused[0].3),
+        (&attached[0].0, &attached[0].3)
+    );
+    // A document that does not say (AWS Config's own shape) is judged as used.
+    assert_eq!(audit(group_in_use(None))[0].2, 10);
+}
+
+#[test]
+fn unused_groups_score_in_full_when_configured() {
+    let host = host().setting("unused_groups", "full");
+    let found = audit_on(&host, group_in_use(Some(false))).expect("audited");
+    assert_eq!(found[0].score, 10);
+    let bad = host_with_bad_setting();
+    let e = audit_on(&bad, group_in_use(Some(false))).expect_err("bad setting");
+    assert!(e.to_string().contains("unused_groups"), "{e}");
+}
+
+fn host_with_bad_setting() -> TestHost {
+    host().setting("unused_groups", "sometimes")
+}

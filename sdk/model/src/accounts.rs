@@ -84,6 +84,51 @@ pub struct AccountBook {
     by_id: HashMap<String, Account>,
     by_canonical: HashMap<String, String>,
     networks: Vec<Network>,
+    /// Who owns the resources whose ARNs or ids carry no account.
+    inventory: Inventory,
+}
+
+/// The recorded types whose ids identify an account's resource without naming the account.
+pub const INVENTORY_TYPES: [&str; 3] =
+    ["AWS::S3::Bucket", "AWS::EC2::VPC", "AWS::EC2::VPCEndpoint"];
+
+/// Which account owns each recorded bucket, VPC and VPC endpoint, built from the items the
+/// host has recorded (the SDK's test host builds it from its items the same way). A bucket
+/// ARN, `aws:SourceVpc` and `aws:SourceVpce` carry no account: without this, every condition
+/// naming one of our own buckets, VPCs or endpoints would read as unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inventory {
+    /// Bucket name (names are global) → account.
+    buckets: HashMap<String, String>,
+    /// `vpc-…` / `vpce-…` id → account.
+    networks: HashMap<String, String>,
+}
+
+impl Inventory {
+    /// Record one item; types outside [`INVENTORY_TYPES`] are ignored.
+    pub fn add(&mut self, resource_type: &str, resource_id: &str, account_id: &str) {
+        let map = match resource_type {
+            "AWS::S3::Bucket" => &mut self.buckets,
+            "AWS::EC2::VPC" | "AWS::EC2::VPCEndpoint" => &mut self.networks,
+            _ => return,
+        };
+        map.insert(resource_id.to_string(), account_id.to_string());
+    }
+
+    /// The account owning the resource an account-less ARN names: `arn:aws:s3:::bucket/key`,
+    /// `arn:aws:ec2:::vpc/vpc-1`, `arn:aws:ec2:::vpc-endpoint/vpce-1`.
+    fn owner(&self, arn: &Arn) -> Option<&String> {
+        match arn.service.as_str() {
+            "s3" => self.buckets.get(arn.resource.split('/').next()?),
+            "ec2" => {
+                let (kind, id) = arn.resource.split_once('/')?;
+                matches!(kind, "vpc" | "vpc-endpoint")
+                    .then(|| self.networks.get(id))
+                    .flatten()
+            }
+            _ => None,
+        }
+    }
 }
 
 impl AccountBook {
@@ -104,7 +149,14 @@ impl AccountBook {
                 })
                 .collect(),
             networks,
+            inventory: Inventory::default(),
         }
+    }
+
+    /// The same book, placing account-less ARNs through `inventory`.
+    pub fn with_inventory(mut self, inventory: Inventory) -> AccountBook {
+        self.inventory = inventory;
+        self
     }
 
     /// `own` is the account of the item under audit.
@@ -124,11 +176,19 @@ impl AccountBook {
         }
     }
 
-    /// An ARN without an account (S3 buckets), with `*`, or owned by `aws` (managed policies)
-    /// is unknown; any other account field must be a 12-digit id.
+    /// An S3 ARN, or an EC2 ARN of a VPC or VPC endpoint, without an account belongs to the
+    /// account the [`Inventory`] records as its owner; any other ARN without an account, with
+    /// `*`, or owned by `aws` (managed policies) is unknown; any other account field must be
+    /// a 12-digit id.
     pub fn classify_arn(&self, own: &str, arn: &str) -> Result<Classification, ParseError> {
         let parsed = Arn::parse(arn.trim())?;
         match parsed.account.as_str() {
+            "" if matches!(parsed.service.as_str(), "s3" | "ec2") => {
+                Ok(match self.inventory.owner(&parsed) {
+                    Some(owner) => self.classify_account(own, owner),
+                    None => Classification::unknown(),
+                })
+            }
             "" | "*" | "aws" => Ok(Classification::unknown()),
             account if is_account_id(account) => Ok(self.classify_account(own, account)),
             account => Err(ParseError::new(format!(
@@ -210,6 +270,38 @@ mod tests {
                 .name
                 .as_deref(),
             Some("prod")
+        );
+    }
+
+    #[test]
+    fn account_less_arns_belong_to_the_recorded_owner() {
+        let mut inventory = Inventory::default();
+        inventory.add("AWS::S3::Bucket", "ours", "111111111111");
+        inventory.add("AWS::S3::Bucket", "devs", "222222222222");
+        inventory.add("AWS::EC2::VPC", "vpc-1", "111111111111");
+        inventory.add("AWS::EC2::VPCEndpoint", "vpce-2", "222222222222");
+        inventory.add("AWS::IAM::Role", "AROA1", "111111111111");
+        let b = book().with_inventory(inventory);
+        let rel = |arn: &str| {
+            b.classify_arn("111111111111", arn)
+                .expect("parses")
+                .relation
+        };
+        assert_eq!(rel("arn:aws:s3:::ours"), Relation::Same);
+        assert_eq!(rel("arn:aws:s3:::ours/uploads/*"), Relation::Same);
+        assert_eq!(rel("arn:aws:s3:::devs"), Relation::Friendly);
+        assert_eq!(rel("arn:aws:s3:::somebody-elses"), Relation::Unknown);
+        assert_eq!(rel("arn:aws:ec2:::vpc/vpc-1"), Relation::Same);
+        assert_eq!(rel("arn:aws:ec2:::vpc-endpoint/vpce-2"), Relation::Friendly);
+        assert_eq!(rel("arn:aws:ec2:::vpc-endpoint/vpce-9"), Relation::Unknown);
+        assert_eq!(rel("arn:aws:ec2:::instance/vpc-1"), Relation::Unknown);
+        // Without the inventory a bucket ARN stays unknown.
+        assert_eq!(
+            book()
+                .classify_arn("111111111111", "arn:aws:s3:::ours")
+                .expect("parses")
+                .relation,
+            Relation::Unknown
         );
     }
 

@@ -16,6 +16,9 @@ fn host() -> TestHost {
         .account(VENDOR, "vendor", true)
         .canonical_id(FRIEND, "canon-dev")
         .network("corp", "10.0.0.0/8")
+        // Recorded resources whose ids carry no account: placed through the inventory.
+        .item(crate::Item::new("AWS::EC2::VPCEndpoint", "vpce-1").with_account(OWN))
+        .item(crate::Item::new("AWS::EC2::VPC", "vpc-2").with_account(FRIEND))
 }
 
 fn statement(value: Value) -> Statement {
@@ -208,8 +211,8 @@ fn classification_follows_the_host() {
     for not_account in [
         Entity::Service("lambda.amazonaws.com".into()),
         Entity::Federated("cognito-identity.amazonaws.com".into()),
-        Entity::Vpc("vpc-1".into()),
-        Entity::Vpce("vpce-1".into()),
+        Entity::Vpc("vpc-*".into()),
+        Entity::Vpce("vpce-?bc".into()),
         Entity::OrgId("o-1".into()),
         Entity::Arn("arn:aws:iam::aws:policy/ReadOnlyAccess".into()),
     ] {
@@ -372,7 +375,22 @@ fn condition_restricted_anyone() {
         )]
     );
     assert!(restricted(json!({"IpAddress": {"aws:SourceIp": "10.9.0.0/16"}})).is_empty());
+    // VPCs and endpoints are placed through the recorded inventory.
     assert!(restricted(json!({"StringEquals": {"aws:SourceVpce": "vpce-1"}})).is_empty());
+    assert_eq!(
+        restricted(json!({"StringEquals": {"aws:SourceVpc": "vpc-2"}})),
+        [(
+            FriendlyCrossAccount,
+            r#"Entity: [vpc:vpc-2] Actions: ["sns:Publish"]"#.to_string()
+        )]
+    );
+    assert_eq!(
+        restricted(json!({"StringEquals": {"aws:SourceVpce": "vpce-9"}})),
+        [(
+            UnknownAccess,
+            r#"Entity: [vpce:vpce-9] Actions: ["sns:Publish"]"#.to_string()
+        )]
+    );
     assert_eq!(
         restricted(json!({"IpAddress": {"aws:SourceIp": "198.51.100.0/24"}})),
         [(

@@ -15,9 +15,9 @@ pub enum EntityAccess {
     Account(Classification),
     /// Anybody: `*`, account `*`, an open CIDR.
     Anyone,
-    /// Not an account: service principals, VPCs, VPC endpoints, organisations, identity
-    /// providers named by host name, and AWS-owned ARNs (account `aws`). The host cannot tie
-    /// these to an account, so they raise nothing.
+    /// Not an account: service principals, organisations, identity providers named by host
+    /// name, VPC or endpoint id patterns, and AWS-owned ARNs (account `aws`). The host cannot
+    /// tie these to an account, so they raise nothing.
     NotAnAccount,
     /// The value does not parse as what its key says it is. `input_type` is `ARN`,
     /// `account`, `CIDR` or `canonical id`, for the notes.
@@ -58,12 +58,28 @@ pub fn classify_entity(own_account: &str, entity: &Entity) -> Result<EntityAcces
             accounts::classify_canonical_id(own_account, id),
             "canonical id",
         ),
+        // VPC and endpoint ids carry no account: the host places them through its recorded
+        // inventory, asked as the account-less ARN of the VPC or endpoint. A pattern names
+        // no one VPC and is left alone.
+        Entity::Vpc(id) | Entity::Vpce(id) if id.contains(['*', '?']) => {
+            Ok(EntityAccess::NotAnAccount)
+        }
+        Entity::Vpc(id) => classify_arn(
+            own_account,
+            &format!("arn:aws:ec2:::vpc/{}", id.trim()),
+            "VPC",
+            placed,
+        ),
+        Entity::Vpce(id) => classify_arn(
+            own_account,
+            &format!("arn:aws:ec2:::vpc-endpoint/{}", id.trim()),
+            "VPC endpoint",
+            placed,
+        ),
         Entity::Anyone => Ok(EntityAccess::Anyone),
-        Entity::Federated(_)
-        | Entity::Service(_)
-        | Entity::Vpc(_)
-        | Entity::Vpce(_)
-        | Entity::OrgId(_) => Ok(EntityAccess::NotAnAccount),
+        Entity::Federated(_) | Entity::Service(_) | Entity::OrgId(_) => {
+            Ok(EntityAccess::NotAnAccount)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Classification in the test host: the configured accounts and networks handed to the very
-//! `AccountBook` the host uses (`simian-model`).
+//! Classification in the test host: the configured accounts and networks, and the owners of
+//! the buckets, VPCs and endpoints among its items, handed to the very `AccountBook` the host
+//! uses (`simian-model`).
 
 use simian_model::accounts::{self as model, AccountBook};
 
@@ -36,7 +37,13 @@ impl Config {
                 account: n.account.clone(),
             })
             .collect();
-        AccountBook::new(&accounts, &networks)
+        // Owners of buckets, VPCs and endpoints come from the items, as the host takes them
+        // from the store.
+        let mut inventory = model::Inventory::default();
+        for item in &self.items {
+            inventory.add(&item.resource_type, &item.resource_id, &item.account_id);
+        }
+        AccountBook::new(&accounts, &networks).with_inventory(inventory)
     }
 }
 
