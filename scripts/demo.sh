@@ -85,6 +85,9 @@ accounts = true
 [plugin.rds-instance.grants]
 accounts = true
 items = { resource_types = ["AWS::EC2::SecurityGroup"] }
+[plugin.load-balancer.grants]
+accounts = true
+items = { resource_types = ["AWS::EC2::SecurityGroup"] }
 
 [plugin.employee-accounts.settings]
 roster_file = "$WORK/hr/roster.csv"
@@ -119,7 +122,7 @@ echo "== starting simian run (log: $WORK/host.log) and deploying the rule set in
 "$SIMIAN" run --config "$WORK/simian.toml" 2> "$WORK/host.log" &
 HOST_PID=$!
 for _ in $(seq 1 200); do [ -S "$WORK/data/simian.sock" ] && break; sleep 0.05; done
-RULES="security-group s3-bucket iam-role iam-policy iam-user employee-accounts vpc-flow-logs sqs-queue sns-topic kms-key acm-certificate snapshot-sharing cloudtrail lambda-function rds-instance iam-server-certificate"
+RULES="security-group s3-bucket iam-role iam-policy iam-user employee-accounts vpc-flow-logs sqs-queue sns-topic kms-key acm-certificate snapshot-sharing cloudtrail lambda-function rds-instance iam-server-certificate load-balancer"
 for id in $RULES; do
   # Component first under a temporary name, manifest last: the host loads complete plugins.
   mkdir -p "$WORK/plugins/$id"
@@ -133,7 +136,7 @@ for _ in $(seq 1 300); do
 import json, sys
 plugins = json.load(sys.stdin)["plugins"]
 print(sum(1 for p in plugins if (p.get("reaudit") or {}).get("finished_ms")))')"
-  [ "$DONE" -ge 16 ] && break
+  [ "$DONE" -ge 17 ] && break
   sleep 0.1
 done
 "$SIMIAN" plugins --config "$WORK/simian.toml"

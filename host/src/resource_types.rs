@@ -119,7 +119,7 @@ mod tests {
     #[test]
     fn declared_paths() {
         let all = all();
-        assert_eq!(all.len(), 22);
+        assert_eq!(all.len(), 24);
         assert_eq!(ephemeral_paths("AWS::IAM::User").len(), 4);
         assert_eq!(
             ephemeral_paths("AWS::IAM::Role"),

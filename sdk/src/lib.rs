@@ -64,6 +64,7 @@ pub mod diff;
 mod error;
 pub mod expiry;
 mod export;
+pub mod exposure;
 pub mod http;
 #[cfg(feature = "iam-catalog")]
 pub mod iam_catalog;

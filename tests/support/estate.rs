@@ -1,7 +1,8 @@
 //! The demo's coverage estate beyond IAM, S3 and EC2 security groups, seeded through the AWS
 //! SDK: a risky and a clean resource per audited type (a queue open to everyone, a KMS key
 //! shared with an unknown account, an ACM certificate 20 days from expiry, a public RDS
-//! snapshot, a public database behind a group open on its port, an EBS snapshot and an AMI shared out, a trail that stopped logging, a function
+//! snapshot, a public database behind a group open on its port, load balancers without access
+//! logs, an EBS snapshot and an AMI shared out, a trail that stopped logging, a function
 //! anyone may invoke), so that a sweep calls every operation `simian iam-policy` grants. Kept
 //! apart from `moto::seed_estate` (and seeded after it) so the tests that count that estate
 //! stay as they are; of that estate's types it adds one S3 bucket (`org-trail-logs`).
@@ -47,6 +48,7 @@ pub fn self_signed_certificate(days: u32, common_name: &str) -> (Vec<u8>, Vec<u8
 }
 
 pub async fn seed_coverage(conf: &aws_config::SdkConfig) {
+    seed_load_balancers(conf).await;
     seed_messaging_and_keys(conf).await;
     seed_databases(conf).await;
     seed_images(conf).await;
@@ -314,4 +316,65 @@ async fn seed_trails_and_functions(conf: &aws_config::SdkConfig) {
         .send()
         .await
         .expect("alias");
+}
+
+async fn seed_load_balancers(conf: &aws_config::SdkConfig) {
+    let ec2 = aws_sdk_ec2::Client::new(conf);
+    let subnets: Vec<String> = ec2
+        .describe_subnets()
+        .send()
+        .await
+        .expect("subnets")
+        .subnets()
+        .iter()
+        .filter(|s| s.default_for_az() == Some(true))
+        .filter_map(|s| s.subnet_id().map(String::from))
+        .take(2)
+        .collect();
+    let v2 = aws_sdk_elasticloadbalancingv2::Client::new(conf);
+    let alb = v2
+        .create_load_balancer()
+        .name("shop-public")
+        .set_subnets(Some(subnets))
+        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::InternetFacing)
+        .send()
+        .await
+        .expect("load balancer")
+        .load_balancers()
+        .first()
+        .and_then(|b| b.load_balancer_arn().map(String::from))
+        .expect("arn");
+    v2.create_listener()
+        .load_balancer_arn(alb)
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .default_actions(
+            aws_sdk_elasticloadbalancingv2::types::Action::builder()
+                .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::FixedResponse)
+                .fixed_response_config(
+                    aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig::builder()
+                        .status_code("200")
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .expect("listener");
+    aws_sdk_elasticloadbalancing::Client::new(conf)
+        .create_load_balancer()
+        .load_balancer_name("legacy-web")
+        .availability_zones("us-east-1a")
+        .listeners(
+            aws_sdk_elasticloadbalancing::types::Listener::builder()
+                .protocol("HTTP")
+                .load_balancer_port(80)
+                .instance_protocol("HTTP")
+                .instance_port(80)
+                .build()
+                .expect("listener"),
+        )
+        .send()
+        .await
+        .expect("classic load balancer");
 }

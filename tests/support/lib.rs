@@ -77,6 +77,7 @@ pub const PLUGIN_PACKAGES: &[&str] = &[
     "simian-plugin-lambda-function",
     "simian-plugin-rds-instance",
     "simian-plugin-iam-server-certificate",
+    "simian-plugin-load-balancer",
     "simian-fixture-hostile",
     "simian-fixture-hostile-notifier",
     "simian-fixture-undeclared-import",

@@ -111,8 +111,7 @@ async fn interfaces_by_group(
 
 pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchError> {
     let ec2 = s.ec2(region);
-    let used = interfaces_by_group(s, &ec2, region).await?;
-    let mut items = Vec::new();
+    let mut groups = Vec::new();
     let mut pages = ec2.describe_security_groups().into_paginator().send();
     loop {
         s.pace("ec2").await;
@@ -121,7 +120,13 @@ pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchEr
         };
         let page =
             page.map_err(|e| WatchError::sdk(format!("DescribeSecurityGroups ({region})"), &e))?;
-        for g in page.security_groups() {
+        groups.extend(page.security_groups().iter().cloned());
+    }
+    // Asked after the groups: an interface created meanwhile can only add a use.
+    let used = interfaces_by_group(s, &ec2, region).await?;
+    let mut items = Vec::with_capacity(groups.len());
+    {
+        for g in &groups {
             let id = g.group_id().unwrap_or_default().to_string();
             let tags = tag_pairs(g.tags());
             let owner = g.owner_id().unwrap_or(&s.account_id).to_string();

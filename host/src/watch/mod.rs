@@ -12,6 +12,8 @@ pub mod cloudtrail;
 pub mod doc;
 pub mod ec2;
 pub mod ec2_shares;
+pub mod elb;
+pub mod elbv2;
 pub mod iam;
 pub mod iam_certs;
 pub mod kms;
@@ -86,6 +88,8 @@ pub fn registry() -> &'static [&'static dyn Watcher] {
         &cloudtrail::CloudTrailWatcher,
         &account::AccountWatcher,
         &lambda::LambdaWatcher,
+        &elb::ElbWatcher,
+        &elbv2::Elbv2Watcher,
     ]
 }
 
@@ -210,6 +214,9 @@ const NOT_FOUND: &[&str] = &[
     "NotFoundException",
     "ResourceNotFoundException",
     "TrailNotFoundException",
+    // Elastic Load Balancing (classic and v2).
+    "LoadBalancerNotFound",
+    "AccessPointNotFound",
 ];
 
 /// Whether an AWS error says the thing asked about does not exist.

@@ -164,7 +164,7 @@ pub enum SessionError {
     },
 }
 
-pub const SERVICES: [&str; 11] = [
+pub const SERVICES: [&str; 13] = [
     "iam",
     "s3",
     "ec2",
@@ -176,6 +176,8 @@ pub const SERVICES: [&str; 11] = [
     "lambda",
     "rds",
     "cloudtrail",
+    "elasticloadbalancing",
+    "elbv2",
 ];
 
 /// The hub configuration from the standard chain (env, profiles, SSO, instance role).
@@ -314,5 +316,18 @@ impl AccountSession {
 
     pub fn cloudtrail(&self, region: &str) -> aws_sdk_cloudtrail::Client {
         regional_client!(self, aws_sdk_cloudtrail, "cloudtrail", region)
+    }
+
+    pub fn elb(&self, region: &str) -> aws_sdk_elasticloadbalancing::Client {
+        regional_client!(
+            self,
+            aws_sdk_elasticloadbalancing,
+            "elasticloadbalancing",
+            region
+        )
+    }
+
+    pub fn elbv2(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+        regional_client!(self, aws_sdk_elasticloadbalancingv2, "elbv2", region)
     }
 }

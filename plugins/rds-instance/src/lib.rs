@@ -1,41 +1,12 @@
 //! Security Monkey's RDS exposure rule: a DB instance or cluster that is publicly accessible
-//! inherits the ingress issues of its VPC security groups whose rules cover its endpoint port,
-//! with the security group's titles and scores — open to any address (Internet Accessible,
-//! 10), a network nobody configured (Unknown Access, 10), another of our accounts or a third
-//! party (0). The groups are read through the `items` capability; a group not (yet) recorded
-//! is named in a log line, not guessed at.
+//! inherits the ingress issues of its VPC security groups whose rules cover its endpoint port
+//! (`simian_sdk::exposure`), with the security group's titles and scores — open to any address
+//! (Internet Accessible, 10), a network nobody configured (Unknown Access, 10), another of our
+//! accounts or a third party (0).
 
 use serde::Deserialize;
-use simian_sdk::accounts::{self, Relation};
+use simian_sdk::exposure::{exposure_checks, inherited_ingress};
 use simian_sdk::prelude::*;
-use simian_sdk::resources::{Direction, SecurityGroup};
-
-type Check = (&'static str, &'static str, u32, &'static str);
-
-const INTERNET: Check = (
-    "internet-accessible",
-    "Internet Accessible",
-    10,
-    "Publicly accessible, and a security group admits any address on the endpoint port.",
-);
-const UNKNOWN: Check = (
-    "unknown-access",
-    "Unknown Access",
-    10,
-    "Publicly accessible, and a security group admits a network nobody configured on the port.",
-);
-const FRIENDLY: Check = (
-    "friendly-cross-account",
-    "Friendly Cross Account",
-    0,
-    "Publicly accessible, and a security group admits another of our accounts' networks.",
-);
-const THIRD_PARTY: Check = (
-    "thirdparty-cross-account",
-    "Thirdparty Cross Account",
-    0,
-    "Publicly accessible, and a security group admits a third party's network.",
-);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -68,12 +39,7 @@ impl Auditor for RdsInstance {
     }
 
     fn checks() -> Vec<CheckInfo> {
-        [INTERNET, UNKNOWN, FRIENDLY, THIRD_PARTY]
-            .into_iter()
-            .fold(Checks::new(), |c, (id, title, score, description)| {
-                c.check(id, title, score, description)
-            })
-            .into()
+        exposure_checks(Checks::new()).into()
     }
 
     fn audit(&self, item: &Item) -> Result<Vec<Issue>, Error> {
@@ -84,61 +50,17 @@ impl Auditor for RdsInstance {
         let Some(port) = db.endpoint.and_then(|e| e.port).or(db.port) else {
             return Ok(Vec::new());
         };
-        let mut issues: Vec<Issue> = Vec::new();
-        for group_id in db
+        let groups: Vec<&str> = db
             .vpc_security_groups
             .iter()
             .filter_map(|m| m.vpc_security_group_id.as_deref())
-        {
-            let Some(group_item) = items::get(
-                &item.account_id,
-                &item.region,
-                "AWS::EC2::SecurityGroup",
-                group_id,
-            )?
-            else {
-                log::warn(format!(
-                    "{}: security group {group_id} is not recorded",
-                    item.label()
-                ));
-                continue;
-            };
-            let group: SecurityGroup = group_item.configuration()?;
-            for rule in group
-                .ip_permissions
-                .iter()
-                .filter(|r| r.covers_tcp_port(port))
-            {
-                let access = rule.access(Direction::Ingress);
-                for cidr in rule.cidrs() {
-                    let check = if cidr.is_open() {
-                        Some(INTERNET)
-                    } else {
-                        match accounts::classify_cidr(&item.account_id, &cidr.to_string())?.relation
-                        {
-                            Relation::Same => None,
-                            Relation::Friendly => Some(FRIENDLY),
-                            Relation::ThirdParty => Some(THIRD_PARTY),
-                            Relation::Unknown => Some(UNKNOWN),
-                        }
-                    };
-                    let Some((id, title, score, _)) = check else {
-                        continue;
-                    };
-                    let notes = format!(
-                        "Entity: [cidr:{cidr}] Access: [{access}] Port: [{port}] SecurityGroup: [{group_id}]"
-                    );
-                    if issues.iter().any(|i| i.check_id == id && i.notes == notes) {
-                        continue;
-                    }
-                    issues.push(Issue::new(id, title, score).notes(notes).remediation(format!(
-                        "Make the database not publicly accessible, or restrict {access} in \
-                         {group_id} to the networks that need it."
-                    )));
-                }
-            }
-        }
-        Ok(issues)
+            .collect();
+        inherited_ingress(
+            item,
+            &groups,
+            &[port],
+            "Make the database not publicly accessible",
+        )
     }
 }
 
