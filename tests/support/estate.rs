@@ -331,6 +331,23 @@ async fn seed_load_balancers(conf: &aws_config::SdkConfig) {
         .filter_map(|s| s.subnet_id().map(String::from))
         .take(2)
         .collect();
+    // A gateway endpoint for S3 in the default VPC: bucket policies may name it.
+    let default_vpc = ec2
+        .describe_vpcs()
+        .send()
+        .await
+        .expect("vpcs")
+        .vpcs()
+        .iter()
+        .find(|v| v.is_default() == Some(true))
+        .and_then(|v| v.vpc_id().map(String::from))
+        .expect("the default VPC");
+    ec2.create_vpc_endpoint()
+        .vpc_id(default_vpc)
+        .service_name("com.amazonaws.us-east-1.s3")
+        .send()
+        .await
+        .expect("endpoint");
     let v2 = aws_sdk_elasticloadbalancingv2::Client::new(conf);
     let alb = v2
         .create_load_balancer()
