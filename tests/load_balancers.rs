@@ -6,24 +6,11 @@
 //! turning deletion protection on is one revision that fixes its issue; a deleted classic
 //! load balancer is recorded after a complete listing.
 
-use std::process::Output;
-
-use serde_json::Value;
-use simian_tests::estate::self_signed_certificate;
+use simian_tests::estate::{default_subnets, fixed_response, self_signed_certificate};
 use simian_tests::moto::{ACCOUNT, Moto, allow_tcp};
 use simian_tests::pg::on_postgres;
+use simian_tests::report::{ok_json, scope};
 use simian_tests::{Env, deploy_shipped};
-
-fn ok_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "simian failed ({:?}):\n{}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_balancers_are_watched_and_judged_on_sqlite() {
@@ -42,17 +29,7 @@ async fn load_balancers_are_watched_and_judged_on_postgres() {
 /// The ALB's ARN.
 async fn seed(conf: &aws_config::SdkConfig) -> String {
     let ec2 = aws_sdk_ec2::Client::new(conf);
-    let subnets: Vec<String> = ec2
-        .describe_subnets()
-        .send()
-        .await
-        .expect("subnets")
-        .subnets()
-        .iter()
-        .filter(|s| s.default_for_az() == Some(true))
-        .filter_map(|s| s.subnet_id().map(String::from))
-        .take(2)
-        .collect();
+    let subnets = default_subnets(&ec2, 2).await;
     let group = ec2
         .create_security_group()
         .group_name("web-lb")
@@ -85,16 +62,7 @@ async fn seed(conf: &aws_config::SdkConfig) -> String {
         .load_balancer_arn(&alb)
         .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
         .port(443)
-        .default_actions(
-            aws_sdk_elasticloadbalancingv2::types::Action::builder()
-                .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::FixedResponse)
-                .fixed_response_config(
-                    aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig::builder()
-                        .status_code("200")
-                        .build(),
-                )
-                .build(),
-        )
+        .default_actions(fixed_response())
         .send()
         .await
         .expect("listener");
@@ -162,13 +130,6 @@ async fn seed(conf: &aws_config::SdkConfig) -> String {
         .await
         .expect("listener policy");
     alb
-}
-
-fn scope<'a>(report: &'a Value, resource_type: &str) -> &'a Value {
-    report["scopes"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["resource_type"] == resource_type))
-        .unwrap_or_else(|| panic!("no {resource_type} scope in {report}"))
 }
 
 // Long because it walks two resource types through the same steps on one estate.

@@ -4,26 +4,14 @@
 //! nothing, one durable change per type is one revision that fixes its issue, and deletions
 //! are recorded after a complete listing.
 
-use std::process::Output;
-
 use serde_json::{Value, json};
 use simian_tests::estate::{STRANGER, self_signed_certificate};
 use simian_tests::moto::{ACCOUNT, Moto};
 use simian_tests::pg::on_postgres;
+use simian_tests::report::{ok_json, scope};
 use simian_tests::{Env, deploy_shipped};
 
 const GRANTS: &str = "[plugin.sqs-queue.grants]\naccounts = true\n[plugin.sns-topic.grants]\naccounts = true\n[plugin.kms-key.grants]\naccounts = true\n";
-
-fn ok_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "simian failed ({:?}):\n{}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
 
 fn queue_policy(principal: Value) -> String {
     json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": principal,
@@ -151,6 +139,33 @@ async fn seed(conf: &aws_config::SdkConfig) -> Seeded {
             .await
             .expect("queue");
     }
+    // A queue open to `*` but only for sessions of one of our roles (`aws:userid`), placed
+    // through the recorded IAM roles: not internet accessible, not unknown.
+    let role_id = aws_sdk_iam::Client::new(conf)
+        .create_role()
+        .role_name("queue-writer")
+        .assume_role_policy_document(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        )
+        .send()
+        .await
+        .expect("role")
+        .role()
+        .map(|r| r.role_id().to_string())
+        .expect("role id");
+    let by_role = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": "*", "Action": "sqs:SendMessage",
+        "Resource": format!("arn:aws:sqs:us-east-1:{ACCOUNT}:role-only"),
+        "Condition": {"StringLike": {"aws:userid": format!("{role_id}:*")}}}]});
+    sqs.create_queue()
+        .queue_name("role-only")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::Policy,
+            by_role.to_string(),
+        )
+        .send()
+        .await
+        .expect("queue");
     let sns = aws_sdk_sns::Client::new(conf);
     let topic = sns
         .create_topic()
@@ -214,13 +229,6 @@ async fn seed(conf: &aws_config::SdkConfig) -> Seeded {
     }
 }
 
-fn scope<'a>(report: &'a Value, resource_type: &str) -> &'a Value {
-    report["scopes"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["resource_type"] == resource_type))
-        .unwrap_or_else(|| panic!("no {resource_type} scope in {report}"))
-}
-
 // Long because it walks four resource types through the same five steps; split per type it
 // would start moto and sweep four times over.
 async fn estate(storage: Option<&str>) {
@@ -269,7 +277,7 @@ async fn estate(storage: Option<&str>) {
     // SQS: the open queue is Internet Accessible; the one without a policy and the one S3
     // notifies from our own bucket are clean.
     let queues = items("AWS::SQS::Queue");
-    assert_eq!(queues.len(), 5, "{queues:#?}");
+    assert_eq!(queues.len(), 6, "{queues:#?}");
     let orders = queues
         .iter()
         .find(|q| q["resourceName"] == "orders")
@@ -468,7 +476,7 @@ async fn estate(storage: Option<&str>) {
         assert_eq!(scope(&deleted, t)["deleted"], 1, "{deleted}");
         assert_eq!(scope(&deleted, t)["complete"], true);
     }
-    assert_eq!(items("AWS::SQS::Queue").len(), 4);
+    assert_eq!(items("AWS::SQS::Queue").len(), 5);
     assert!(items("AWS::ACM::Certificate").is_empty());
     assert_eq!(issues("acm-certificate"), []);
 }

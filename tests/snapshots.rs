@@ -5,25 +5,12 @@
 //! (`rds-instance`), an unchanged re-sweep writes nothing, un-sharing a snapshot is one
 //! revision that fixes its issue, and a deleted snapshot is recorded after a complete listing.
 
-use std::process::Output;
-
-use serde_json::Value;
 use simian_tests::moto::{ACCOUNT, Moto};
 use simian_tests::pg::on_postgres;
+use simian_tests::report::{ok_json, scope};
 use simian_tests::{Env, deploy_shipped};
 
 const STRANGER: &str = "999999999999";
-
-fn ok_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "simian failed ({:?}):\n{}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snapshots_and_images_are_watched_and_judged_on_sqlite() {
@@ -158,13 +145,6 @@ async fn seed(conf: &aws_config::SdkConfig) -> Seeded {
         ebs_snapshot,
         image,
     }
-}
-
-fn scope<'a>(report: &'a Value, resource_type: &str) -> &'a Value {
-    report["scopes"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["resource_type"] == resource_type))
-        .unwrap_or_else(|| panic!("no {resource_type} scope in {report}"))
 }
 
 // Long because it walks four shared resource types through the same steps on one estate.

@@ -1597,7 +1597,7 @@ where
     .collect();
     raw(&admin, &[&format!("CREATE DATABASE \"{name}\"")]).await;
     let result = tokio::spawn(body(with_database(&admin, &name))).await;
-    raw(&admin, &[&format!("DROP DATABASE \"{name}\" WITH (FORCE)")]).await;
+    simian_tests::pg::drop_test_database(&admin, &name).await;
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }

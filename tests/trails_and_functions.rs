@@ -5,24 +5,11 @@
 //! titles and scores; an unchanged re-sweep writes nothing; stopping the only logging trail
 //! flags the account; removing a public grant is one revision that fixes its issue.
 
-use std::process::Output;
-
-use serde_json::Value;
 use simian_tests::estate::{EMPTY_ZIP, STRANGER};
 use simian_tests::moto::{ACCOUNT, Moto};
 use simian_tests::pg::on_postgres;
+use simian_tests::report::{ok_json, scope};
 use simian_tests::{Env, deploy_shipped};
-
-fn ok_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "simian failed ({:?}):\n{}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trails_and_functions_are_watched_and_judged_on_sqlite() {
@@ -106,13 +93,6 @@ async fn seed(conf: &aws_config::SdkConfig) {
         .send()
         .await
         .expect("public permission");
-}
-
-fn scope<'a>(report: &'a Value, resource_type: &str) -> &'a Value {
-    report["scopes"]
-        .as_array()
-        .and_then(|s| s.iter().find(|s| s["resource_type"] == resource_type))
-        .unwrap_or_else(|| panic!("no {resource_type} scope in {report}"))
 }
 
 // Long because it walks three resource types through the same steps on one estate.

@@ -3,23 +3,10 @@
 //! the VPC no active flow log records, an unchanged re-sweep writes nothing, enabling a flow
 //! log is one revision that fixes the issue, and a deleted VPC is recorded as deleted.
 
-use std::process::Output;
-
-use serde_json::Value;
 use simian_tests::moto::{ACCOUNT, Moto};
 use simian_tests::pg::on_postgres;
+use simian_tests::report::ok_json;
 use simian_tests::{Env, deploy_shipped};
-
-fn ok_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "simian failed ({:?}):\n{}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
 
 async fn flow_log(ec2: &aws_sdk_ec2::Client, vpc: &str) {
     ec2.create_flow_logs()

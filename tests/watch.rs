@@ -3,27 +3,15 @@
 //! change makes exactly one revision, an ephemeral-only change makes none, a deletion makes one
 //! deletion revision.
 
-use std::process::Output;
-
 use serde_json::Value;
 use simian_tests::Env;
 use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, revoke_tcp, seed_estate};
+use simian_tests::report::ok_json;
 
 fn config() -> String {
     format!(
         "[[accounts]]\nid = \"{ACCOUNT}\"\nname = \"demo\"\nregions = [\"us-east-1\"]\n\n[aws]\nrequests_per_second = 0\n"
     )
-}
-
-fn ok_json(out: &Output) -> Value {
-    assert!(
-        out.status.success(),
-        "simian failed ({:?}):\n{}\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
 }
 
 fn sweep(env: &Env, moto: &Moto) -> Value {

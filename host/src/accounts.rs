@@ -3,7 +3,7 @@
 //! (the SDK's test host runs it too, so a plugin's tests and the host agree).
 //!
 //! Owns turning the configuration, and the inventory the store records (which account owns
-//! each bucket, VPC and VPC endpoint), into that book (`tests/classification.rs` checks it against the SDK's test
+//! each bucket, VPC, VPC endpoint, IAM user and role), into that book (`tests/classification.rs` checks it against the SDK's test
 //! host over one table; the rules' own tests live with them). It must never call AWS nor
 //! write the store.
 
@@ -42,7 +42,8 @@ pub fn book(accounts: &[AccountConfig], networks: &[NetworkConfig]) -> AccountBo
     AccountBook::new(&accounts, &networks)
 }
 
-/// Who owns each bucket, VPC and VPC endpoint the store holds (current, not deleted).
+/// Who owns each bucket, VPC, VPC endpoint, IAM user and role the store holds (current, not
+/// deleted).
 pub async fn inventory(store: &Store) -> Result<Inventory, StoreError> {
     let mut inventory = Inventory::default();
     for resource_type in INVENTORY_TYPES {

@@ -320,17 +320,7 @@ async fn seed_trails_and_functions(conf: &aws_config::SdkConfig) {
 
 async fn seed_load_balancers(conf: &aws_config::SdkConfig) {
     let ec2 = aws_sdk_ec2::Client::new(conf);
-    let subnets: Vec<String> = ec2
-        .describe_subnets()
-        .send()
-        .await
-        .expect("subnets")
-        .subnets()
-        .iter()
-        .filter(|s| s.default_for_az() == Some(true))
-        .filter_map(|s| s.subnet_id().map(String::from))
-        .take(2)
-        .collect();
+    let subnets = default_subnets(&ec2, 2).await;
     // A gateway endpoint for S3 in the default VPC: bucket policies may name it.
     let default_vpc = ec2
         .describe_vpcs()
@@ -365,16 +355,7 @@ async fn seed_load_balancers(conf: &aws_config::SdkConfig) {
         .load_balancer_arn(alb)
         .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
         .port(80)
-        .default_actions(
-            aws_sdk_elasticloadbalancingv2::types::Action::builder()
-                .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::FixedResponse)
-                .fixed_response_config(
-                    aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig::builder()
-                        .status_code("200")
-                        .build(),
-                )
-                .build(),
-        )
+        .default_actions(fixed_response())
         .send()
         .await
         .expect("listener");
@@ -394,4 +375,30 @@ async fn seed_load_balancers(conf: &aws_config::SdkConfig) {
         .send()
         .await
         .expect("classic load balancer");
+}
+
+/// Up to `n` default subnets (one per availability zone) of the default VPC.
+pub async fn default_subnets(ec2: &aws_sdk_ec2::Client, n: usize) -> Vec<String> {
+    ec2.describe_subnets()
+        .send()
+        .await
+        .expect("subnets")
+        .subnets()
+        .iter()
+        .filter(|s| s.default_for_az() == Some(true))
+        .filter_map(|s| s.subnet_id().map(String::from))
+        .take(n)
+        .collect()
+}
+
+/// A listener action answering 200 itself: no target group needed.
+pub fn fixed_response() -> aws_sdk_elasticloadbalancingv2::types::Action {
+    aws_sdk_elasticloadbalancingv2::types::Action::builder()
+        .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::FixedResponse)
+        .fixed_response_config(
+            aws_sdk_elasticloadbalancingv2::types::FixedResponseActionConfig::builder()
+                .status_code("200")
+                .build(),
+        )
+        .build()
 }

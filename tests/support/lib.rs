@@ -15,6 +15,7 @@ pub mod http;
 pub mod logs;
 pub mod moto;
 pub mod pg;
+pub mod report;
 pub mod smtp;
 
 /// The workspace root.

@@ -89,19 +89,26 @@ pub struct AccountBook {
 }
 
 /// The recorded types whose ids identify an account's resource without naming the account.
-pub const INVENTORY_TYPES: [&str; 3] =
-    ["AWS::S3::Bucket", "AWS::EC2::VPC", "AWS::EC2::VPCEndpoint"];
+pub const INVENTORY_TYPES: [&str; 5] = [
+    "AWS::S3::Bucket",
+    "AWS::EC2::VPC",
+    "AWS::EC2::VPCEndpoint",
+    "AWS::IAM::User",
+    "AWS::IAM::Role",
+];
 
-/// Which account owns each recorded bucket, VPC and VPC endpoint, built from the items the
-/// host has recorded (the SDK's test host builds it from its items the same way). A bucket
-/// ARN, `aws:SourceVpc` and `aws:SourceVpce` carry no account: without this, every condition
-/// naming one of our own buckets, VPCs or endpoints would read as unknown.
+/// Which account owns each recorded bucket, VPC, VPC endpoint, IAM user and role, built from
+/// the items the host has recorded (the SDK's test host builds it from its items the same
+/// way). A bucket ARN, `aws:SourceVpc`, `aws:SourceVpce` and `aws:userid` carry no account:
+/// without this, every condition naming one of our own would read as unknown.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Inventory {
     /// Bucket name (names are global) → account.
     buckets: HashMap<String, String>,
     /// `vpc-…` / `vpce-…` id → account.
     networks: HashMap<String, String>,
+    /// IAM unique id (`AIDA…` users, `AROA…` roles; the items' resource ids) → account.
+    unique_ids: HashMap<String, String>,
 }
 
 impl Inventory {
@@ -110,16 +117,22 @@ impl Inventory {
         let map = match resource_type {
             "AWS::S3::Bucket" => &mut self.buckets,
             "AWS::EC2::VPC" | "AWS::EC2::VPCEndpoint" => &mut self.networks,
+            "AWS::IAM::User" | "AWS::IAM::Role" => &mut self.unique_ids,
             _ => return,
         };
         map.insert(resource_id.to_string(), account_id.to_string());
     }
 
     /// The account owning the resource an account-less ARN names: `arn:aws:s3:::bucket/key`,
-    /// `arn:aws:ec2:::vpc/vpc-1`, `arn:aws:ec2:::vpc-endpoint/vpce-1`.
+    /// `arn:aws:ec2:::vpc/vpc-1`, `arn:aws:ec2:::vpc-endpoint/vpce-1`, and
+    /// `arn:aws:iam:::unique-id/AROA…` (simian's spelling for an `aws:userid` value).
     fn owner(&self, arn: &Arn) -> Option<&String> {
         match arn.service.as_str() {
             "s3" => self.buckets.get(arn.resource.split('/').next()?),
+            "iam" => {
+                let id = arn.resource.strip_prefix("unique-id/")?;
+                self.unique_ids.get(id)
+            }
             "ec2" => {
                 let (kind, id) = arn.resource.split_once('/')?;
                 matches!(kind, "vpc" | "vpc-endpoint")
@@ -183,7 +196,7 @@ impl AccountBook {
     pub fn classify_arn(&self, own: &str, arn: &str) -> Result<Classification, ParseError> {
         let parsed = Arn::parse(arn.trim())?;
         match parsed.account.as_str() {
-            "" if matches!(parsed.service.as_str(), "s3" | "ec2") => {
+            "" if matches!(parsed.service.as_str(), "s3" | "ec2" | "iam") => {
                 Ok(match self.inventory.owner(&parsed) {
                     Some(owner) => self.classify_account(own, owner),
                     None => Classification::unknown(),
@@ -274,6 +287,19 @@ mod tests {
     }
 
     #[test]
+    fn the_host_loads_every_type_the_inventory_records() {
+        // The host loads exactly INVENTORY_TYPES from the store; `add` must use each of them.
+        for t in INVENTORY_TYPES {
+            let mut inventory = Inventory::default();
+            inventory.add(t, "x-1", "111111111111");
+            assert_ne!(inventory, Inventory::default(), "{t}");
+        }
+        let mut other = Inventory::default();
+        other.add("AWS::Lambda::Function", "f", "111111111111");
+        assert_eq!(other, Inventory::default());
+    }
+
+    #[test]
     fn account_less_arns_belong_to_the_recorded_owner() {
         let mut inventory = Inventory::default();
         inventory.add("AWS::S3::Bucket", "ours", "111111111111");
@@ -281,6 +307,8 @@ mod tests {
         inventory.add("AWS::EC2::VPC", "vpc-1", "111111111111");
         inventory.add("AWS::EC2::VPCEndpoint", "vpce-2", "222222222222");
         inventory.add("AWS::IAM::Role", "AROA1", "111111111111");
+        inventory.add("AWS::IAM::User", "AIDA2", "222222222222");
+        inventory.add("AWS::Lambda::Function", "f", "222222222222");
         let b = book().with_inventory(inventory);
         let rel = |arn: &str| {
             b.classify_arn("111111111111", arn)
@@ -295,6 +323,9 @@ mod tests {
         assert_eq!(rel("arn:aws:ec2:::vpc-endpoint/vpce-2"), Relation::Friendly);
         assert_eq!(rel("arn:aws:ec2:::vpc-endpoint/vpce-9"), Relation::Unknown);
         assert_eq!(rel("arn:aws:ec2:::instance/vpc-1"), Relation::Unknown);
+        assert_eq!(rel("arn:aws:iam:::unique-id/AROA1"), Relation::Same);
+        assert_eq!(rel("arn:aws:iam:::unique-id/AIDA2"), Relation::Friendly);
+        assert_eq!(rel("arn:aws:iam:::unique-id/AIDA9"), Relation::Unknown);
         // Without the inventory a bucket ARN stays unknown.
         assert_eq!(
             book()

@@ -19,6 +19,7 @@ fn host() -> TestHost {
         // Recorded resources whose ids carry no account: placed through the inventory.
         .item(crate::Item::new("AWS::EC2::VPCEndpoint", "vpce-1").with_account(OWN))
         .item(crate::Item::new("AWS::EC2::VPC", "vpc-2").with_account(FRIEND))
+        .item(crate::Item::new("AWS::IAM::Role", "AROAOWNROLE").with_account(OWN))
 }
 
 fn statement(value: Value) -> Statement {
@@ -375,6 +376,17 @@ fn condition_restricted_anyone() {
         )]
     );
     assert!(restricted(json!({"IpAddress": {"aws:SourceIp": "10.9.0.0/16"}})).is_empty());
+    // `aws:userid` restricts too: a recorded role of ours (every session), our root, or an
+    // id nobody recorded.
+    assert!(restricted(json!({"StringLike": {"aws:userid": "AROAOWNROLE:*"}})).is_empty());
+    assert!(restricted(json!({"StringEquals": {"aws:userid": OWN}})).is_empty());
+    assert_eq!(
+        restricted(json!({"StringLike": {"aws:userid": ["AROAOWNROLE:*", "AIDASTRANGER"]}})),
+        [(
+            UnknownAccess,
+            r#"Entity: [userid:AIDASTRANGER] Actions: ["sns:Publish"]"#.to_string()
+        )]
+    );
     // VPCs and endpoints are placed through the recorded inventory.
     assert!(restricted(json!({"StringEquals": {"aws:SourceVpce": "vpce-1"}})).is_empty());
     assert_eq!(

@@ -76,6 +76,23 @@ pub fn classify_entity(own_account: &str, entity: &Entity) -> Result<EntityAcces
             "VPC endpoint",
             placed,
         ),
+        // `AROA…:session` names a role (every session of it); the part before the colon is a
+        // unique id the host places through the recorded IAM users and roles, or an account id.
+        Entity::UserId(value) => {
+            let id = value.split(':').next().unwrap_or_default().trim();
+            if is_account_id(id) {
+                placed(accounts::classify_account(own_account, id), "account")
+            } else if id.is_empty() || id.contains(['*', '?']) {
+                Ok(EntityAccess::NotAnAccount)
+            } else {
+                classify_arn(
+                    own_account,
+                    &format!("arn:aws:iam:::unique-id/{id}"),
+                    "user id",
+                    placed,
+                )
+            }
+        }
         Entity::Anyone => Ok(EntityAccess::Anyone),
         Entity::Federated(_) | Entity::Service(_) | Entity::OrgId(_) => {
             Ok(EntityAccess::NotAnAccount)

@@ -31,6 +31,9 @@ pub enum Entity {
     CanonicalUser(String),
     /// An identity provider: a SAML/OIDC provider ARN or a name like `accounts.google.com`.
     Federated(String),
+    /// `aws:userid`: a user's or role's unique id (`AIDA…`, `AROA…:session`), or an account
+    /// id for its root.
+    UserId(String),
 }
 
 impl Entity {
@@ -47,6 +50,7 @@ impl Entity {
             Entity::Service(_) => "service",
             Entity::CanonicalUser(_) => "canonical_user",
             Entity::Federated(_) => "federated",
+            Entity::UserId(_) => "userid",
         }
     }
 
@@ -61,7 +65,8 @@ impl Entity {
             | Entity::OrgId(v)
             | Entity::Service(v)
             | Entity::CanonicalUser(v)
-            | Entity::Federated(v) => v,
+            | Entity::Federated(v)
+            | Entity::UserId(v) => v,
         }
     }
 
@@ -73,7 +78,7 @@ impl Entity {
                 Arn::parse(text).is_ok_and(|a| a.is_any_account())
             }
             Entity::Cidr(text) => Cidr::parse(text).is_ok_and(|c| c.is_open()),
-            Entity::Account(text) => text == "*",
+            Entity::Account(text) | Entity::UserId(text) => text == "*",
             _ => false,
         }
     }
@@ -135,6 +140,7 @@ fn entity_for_key(key: &str, value: &str) -> Option<Entity> {
         "aws:sourceip" => Entity::Cidr(value),
         "aws:sourcevpc" => Entity::Vpc(value),
         "aws:sourcevpce" => Entity::Vpce(value),
+        "aws:userid" => Entity::UserId(value),
         _ => return None,
     })
 }
