@@ -2,7 +2,11 @@
 //! security groups' ingress issues on its listener ports (`simian_sdk::exposure`); access logs
 //! off and, for application load balancers, deletion protection off are each a
 //! "Recommendation" (1); a classic listener using a custom SSL negotiation policy (one that
-//! does not follow an AWS reference policy) is "Insecure TLS" (8).
+//! does not follow an AWS reference policy) is "Insecure TLS" (8), and Security Monkey's TLS
+//! table (`tls`) judges the policy itself: the known weaknesses of each reference policy
+//! version, and a custom policy's protocols, cipher order and ciphers.
+
+mod tls;
 
 use std::collections::BTreeMap;
 
@@ -99,6 +103,7 @@ impl Auditor for LoadBalancer {
     fn checks() -> Vec<CheckInfo> {
         [ACCESS_LOGS, DELETION_PROTECTION, CUSTOM_TLS]
             .into_iter()
+            .chain(tls::CHECKS.iter().copied())
             .fold(
                 exposure_checks(Checks::new()),
                 |c, (id, title, score, d)| c.check(id, title, score, d),
@@ -173,16 +178,19 @@ fn audit_classic(item: &Item) -> Result<Vec<Issue>, Error> {
             else {
                 continue;
             };
-            if policy.attributes.contains_key("Reference-Security-Policy") {
-                continue;
-            }
             let port = listener
                 .load_balancer_port
                 .map_or_else(|| "?".to_string(), |p| p.to_string());
-            issues.push(issue(
-                CUSTOM_TLS,
-                format!("Policy: [{name}] Listener: [{port}] custom"),
-                "Use a current AWS reference security policy (ELBSecurityPolicy-…) on the listener.",
+            if !policy.attributes.contains_key("Reference-Security-Policy") {
+                issues.push(issue(
+                    CUSTOM_TLS,
+                    format!("Policy: [{name}] Listener: [{port}] custom"),
+                    "Use a current AWS reference security policy (ELBSecurityPolicy-…) on the listener.",
+                ));
+            }
+            issues.extend(tls::policy_findings(
+                &format!("Policy: [{name}] Listener: [{port}]"),
+                &policy.attributes,
             ));
         }
     }

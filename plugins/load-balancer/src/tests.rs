@@ -130,3 +130,115 @@ fn an_unreadable_configuration_is_an_error() {
             .is_err()
     );
 }
+
+fn tls(attributes: Value) -> Vec<(String, String, u32, String)> {
+    audit(CLASSIC, classic(attributes, true))
+        .into_iter()
+        .filter(|f| !matches!(f.0.as_str(), "internet-accessible" | "insecure-tls"))
+        .collect()
+}
+
+#[test]
+fn reference_policies_carry_security_monkeys_findings() {
+    let old = tls(json!({"Reference-Security-Policy": "ELBSecurityPolicy-2011-08"}));
+    let got: Vec<(&str, u32)> = old.iter().map(|f| (f.0.as_str(), f.2)).collect();
+    assert_eq!(
+        got,
+        [
+            ("reference-deprecated", 10),
+            ("poodlebleed", 10),
+            ("no-server-order", 10),
+            ("rc4", 10),
+            ("sweet32", 5)
+        ]
+    );
+    assert_eq!(
+        old[1].1,
+        "ELBSecurityPolicy-2011-08 is vulnerable to poodlebleed"
+    );
+    assert_eq!(old[0].3, "Policy: [tls-policy] Listener: [443]");
+    let xp = tls(json!({"Reference-Security-Policy": "ELBSecurityPolicy-2015-02"}));
+    let got: Vec<(&str, u32)> = xp.iter().map(|f| (f.0.as_str(), f.2)).collect();
+    assert_eq!(got, [("windows-xp", 0), ("logjam", 5)]);
+    for current in [
+        "ELBSecurityPolicy-2016-08",
+        "ELBSecurityPolicy-TLS-1-1-2017-01",
+        "ELBSecurityPolicy-TLS-1-2-2017-01",
+    ] {
+        assert!(
+            tls(json!({"Reference-Security-Policy": current})).is_empty(),
+            "{current}"
+        );
+    }
+    let unknown = tls(json!({"Reference-Security-Policy": "ELBSecurityPolicy-TLS13-1-2-2021-06"}));
+    assert_eq!(
+        (unknown[0].1.as_str(), unknown[0].2, unknown[0].3.as_str()),
+        (
+            "Unknown reference policy.",
+            10,
+            "Policy: [tls-policy] Listener: [443] Reference: [ELBSecurityPolicy-TLS13-1-2-2021-06]"
+        )
+    );
+}
+
+#[test]
+fn custom_policies_are_judged_by_protocol_order_and_cipher() {
+    let found = tls(json!({
+        "Protocol-SSLv2": "true", "Protocol-SSLv3": "true", "Protocol-TLSv1.2": "true",
+        "Server-Defined-Cipher-Order": "false",
+        "EXP-RC4-MD5": "true", "PSK-RC4-SHA": "true", "RC4-SHA": "true",
+        "DES-CBC3-SHA": "false", "ECDHE-RSA-AES128-GCM-SHA256": "true"
+    }));
+    let got: Vec<(&str, &str, u32)> = found
+        .iter()
+        .map(|f| (f.0.as_str(), f.1.as_str(), f.2))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("sslv2", "SSLv2 is enabled", 10),
+            ("sslv3", "SSLv3 is enabled", 10),
+            (
+                "server-order-disabled",
+                "Server Defined Cipher Order is Disabled.",
+                10
+            ),
+            (
+                "export-cipher",
+                "Export Grade Cipher Used. Vuln to FREAK attack.",
+                10
+            ),
+            ("deprecated-cipher", "Deprecated Cipher Used.", 10),
+            ("cipher-not-recommended", "Cipher Not Recommended.", 10),
+        ]
+    );
+    assert_eq!(
+        found[3].3,
+        "Policy: [tls-policy] Listener: [443] Cipher: [EXP-RC4-MD5]"
+    );
+    // A modern custom policy raises only the custom-policy check itself.
+    assert!(
+        tls(
+            json!({"Protocol-TLSv1.2": "true", "Server-Defined-Cipher-Order": "true",
+                       "ECDHE-RSA-AES128-GCM-SHA256": "true"})
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn every_raised_check_is_listed() {
+    use simian_sdk::Auditor;
+    let listed: Vec<String> = LoadBalancer::checks().into_iter().map(|c| c.id).collect();
+    for id in [
+        "internet-accessible",
+        "access-logs-disabled",
+        "deletion-protection-disabled",
+        "insecure-tls",
+        "poodlebleed",
+        "unknown-reference-policy",
+        "cipher-not-recommended",
+    ] {
+        assert!(listed.iter().any(|l| l == id), "{id} not listed");
+    }
+}
