@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use crate::config::{Config, ConfigError};
 use crate::watch::{RegionScope, registry, watcher_of};
 
-/// The region recorded for global (IAM) resources.
-pub const GLOBAL_REGION: &str = "global";
+/// The region recorded for global (IAM) resources; the watchers own it.
+pub use crate::watch::GLOBAL_REGION;
 
 /// Every supported resource type, in watcher order.
 pub fn all() -> Vec<&'static str> {

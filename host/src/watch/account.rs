@@ -42,7 +42,7 @@ impl super::Watcher for AccountWatcher {
                 // The account's root principal: the one ARN that names the account itself.
                 arn: format!("arn:aws:iam::{id}:root"),
                 account_id: &session.account_id,
-                region: crate::resource_types::GLOBAL_REGION,
+                region: super::GLOBAL_REGION,
                 configuration: json!({
                     "accountId": id,
                     "cloudTrail": {"region": region, "trails": trails},

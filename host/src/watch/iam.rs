@@ -168,7 +168,7 @@ pub async fn list(s: &AccountSession) -> Result<IamListing, WatchError> {
                     resource_name: r.role_name().unwrap_or_default().to_string(),
                     arn: r.arn().unwrap_or_default().to_string(),
                     account_id: account,
-                    region: "global",
+                    region: super::GLOBAL_REGION,
                     configuration: json!({
                         "path": r.path(),
                         "roleName": r.role_name(),
@@ -203,7 +203,7 @@ pub async fn list(s: &AccountSession) -> Result<IamListing, WatchError> {
                     resource_name: g.group_name().unwrap_or_default().to_string(),
                     arn: g.arn().unwrap_or_default().to_string(),
                     account_id: account,
-                    region: "global",
+                    region: super::GLOBAL_REGION,
                     configuration: json!({
                         "path": g.path(),
                         "groupName": g.group_name(),
@@ -256,7 +256,7 @@ pub async fn list(s: &AccountSession) -> Result<IamListing, WatchError> {
                     resource_name: policy_name.clone(),
                     arn: p.arn().unwrap_or_default().to_string(),
                     account_id: account,
-                    region: "global",
+                    region: super::GLOBAL_REGION,
                     configuration: json!({
                         "policyName": policy_name,
                         "policyId": policy_id,
@@ -371,7 +371,7 @@ async fn user_item(
         resource_name: name.clone(),
         arn: u.arn().unwrap_or_default().to_string(),
         account_id: account,
-        region: "global",
+        region: super::GLOBAL_REGION,
         configuration: json!({
             "path": u.path(),
             "userName": name,

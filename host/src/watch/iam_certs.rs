@@ -85,7 +85,7 @@ pub async fn list(s: &AccountSession) -> Result<Vec<Item>, WatchError> {
                 resource_name: name.clone(),
                 arn: meta.arn().to_string(),
                 account_id: &s.account_id,
-                region: crate::resource_types::GLOBAL_REGION,
+                region: super::GLOBAL_REGION,
                 configuration: json!({
                     "serverCertificateName": name,
                     "serverCertificateId": meta.server_certificate_id(),

@@ -34,6 +34,9 @@ use serde::Serialize;
 use crate::item::Item;
 use session::AccountSession;
 
+/// The region recorded for global resources (IAM, the account-level item).
+pub const GLOBAL_REGION: &str = "global";
+
 /// Where a watcher's listings live, which decides the scopes a sweep records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RegionScope {
