@@ -34,6 +34,16 @@ pub fn policy_document(text: Option<&str>) -> Value {
     serde_json::from_str(&decoded).unwrap_or(Value::String(decoded))
 }
 
+/// An attribute name as the configurations spell their keys: `QueueArn` → `queueArn` (SQS and
+/// SNS answer attributes by their API names).
+pub fn camel(name: &str) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
+}
+
 pub fn opt(s: Option<&str>) -> Value {
     s.map_or(Value::Null, |s| Value::String(s.to_string()))
 }

@@ -51,15 +51,6 @@ const COUNTERS: &[&str] = &[
     "SubscriptionsDeleted",
 ];
 
-/// `TopicArn` → `topicArn`.
-fn camel(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
-        None => String::new(),
-    }
-}
-
 /// The topic's attributes as a configuration object, with its subscriptions.
 pub fn configuration(attributes: &[(String, String)], subscriptions: Vec<Value>) -> Value {
     let mut config = Map::new();
@@ -77,7 +68,7 @@ pub fn configuration(attributes: &[(String, String)], subscriptions: Vec<Value>)
                 _ => Value::String(text.clone()),
             }
         };
-        config.insert(camel(name), value);
+        config.insert(doc::camel(name), value);
     }
     config.insert("subscriptions".into(), Value::Array(subscriptions));
     Value::Object(config)

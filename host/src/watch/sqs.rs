@@ -40,15 +40,6 @@ impl super::Watcher for SqsWatcher {
 /// Attributes that hold JSON documents, stored decoded.
 const JSON_ATTRIBUTES: &[&str] = &["Policy", "RedrivePolicy", "RedriveAllowPolicy"];
 
-/// `QueueArn` → `queueArn`, as the other configurations spell their keys.
-fn camel(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
-        None => String::new(),
-    }
-}
-
 /// SQS returns every attribute as text; numbers and booleans are stored as JSON values so a
 /// change reads as one, and policies as objects.
 fn attribute_value(name: &str, text: &str) -> Value {
@@ -78,7 +69,7 @@ pub fn configuration(queue_url: &str, attributes: &[(String, String)]) -> Value 
         if name.starts_with("Approximate") {
             continue;
         }
-        config.insert(camel(name), attribute_value(name, text));
+        config.insert(doc::camel(name), attribute_value(name, text));
     }
     Value::Object(config)
 }
