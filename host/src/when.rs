@@ -28,6 +28,14 @@ pub fn parse_expiry(text: &str) -> Result<i64, DateError> {
         .map_err(|e| err(e.to_string()))
 }
 
+/// An RFC 3339 time (as AWS writes them) as unix milliseconds.
+pub fn parse_rfc3339_ms(text: &str) -> Option<i64> {
+    DateTime::from_str(text.trim(), Format::DateTime)
+        .ok()?
+        .to_millis()
+        .ok()
+}
+
 /// Unix milliseconds as RFC 3339 (UTC, seconds), e.g. `2026-11-30T03:40:00Z`.
 pub fn rfc3339(ms: i64) -> String {
     DateTime::from_millis(ms)

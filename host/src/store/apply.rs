@@ -17,6 +17,7 @@ pub use super::plan::Scope;
 use super::plan::{Deletion, Outcome, Planned, classify, load_scope, validate};
 use super::{Backend, StoreError, SweepId, begin_write, now_ms, q};
 use crate::item::Item;
+use simian_model::actor::{Actor, Via};
 
 /// Rows per multi-VALUES statement: measured faster than both 1 and 1,000.
 const BATCH: usize = 50;
@@ -33,6 +34,37 @@ pub enum Listing {
         error: String,
         retries: u32,
     },
+    /// A targeted refresh of some items (a CloudTrail event named them): the items found as
+    /// observed, and the ids a successful describe did not find. Nothing else in the scope is
+    /// touched.
+    Refresh(Refresh),
+}
+
+/// What one targeted refresh saw in one scope, and who set it off.
+#[derive(Debug, Clone, Default)]
+pub struct Refresh {
+    pub found: Vec<Item>,
+    /// Resource ids described and not found: deleted, if stored and live.
+    pub gone: Vec<String>,
+    /// Who changed each resource id (the latest event naming it).
+    pub actors: HashMap<String, Actor>,
+    /// `(event id, event name)` of every event this refresh answers, remembered so a
+    /// redelivery is recognised.
+    pub events: Vec<(String, String)>,
+}
+
+/// How the revisions of one apply were found, and who made each change.
+struct Provenance<'a> {
+    via: Via,
+    actors: Option<&'a HashMap<String, Actor>>,
+}
+
+impl Provenance<'_> {
+    fn actor_json(&self, resource_id: &str) -> Option<String> {
+        self.actors
+            .and_then(|a| a.get(resource_id))
+            .and_then(|a| serde_json::to_string(a).ok())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -84,6 +116,8 @@ pub struct Change {
     pub arn: String,
     pub kind: ChangeKind,
     pub revision_id: i64,
+    /// Who made the change, when an event (or a CloudTrail lookup) said.
+    pub actor: Option<Actor>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -147,6 +181,7 @@ pub(super) async fn apply(
     scope: &Scope,
     listing: Listing,
 ) -> Result<ScopeSummary, StoreError> {
+    let mut refresh = None;
     let (items, complete, failure) = match listing {
         Listing::Complete(items) => (items, true, None),
         Listing::Failed {
@@ -154,6 +189,11 @@ pub(super) async fn apply(
             error,
             retries,
         } => (partial, false, Some((error, retries))),
+        Listing::Refresh(mut r) => {
+            let found = std::mem::take(&mut r.found);
+            refresh = Some(r);
+            (found, false, None)
+        }
     };
     let items = validate(scope, items)?;
     let mut tx = begin_write(pool, backend)
@@ -161,12 +201,35 @@ pub(super) async fn apply(
         .map_err(q("begin applying a listing"))?;
     check_running(&mut tx, sweep).await?;
     let stored = load_scope(&mut tx, scope).await?;
+    // A refresh deletes exactly what its describe did not find.
+    let gone: Vec<Deletion> = refresh
+        .iter()
+        .flat_map(|r| r.gone.iter())
+        .filter_map(|rid| {
+            let row = stored.get(rid).filter(|row| !row.deleted)?;
+            Some(Deletion {
+                id: row.id,
+                resource_id: rid.clone(),
+                revision_id: row.revision_id?,
+                arn: row.arn.clone(),
+            })
+        })
+        .collect();
     let now = now_ms();
     let resource_type = scope.resource_type.clone();
-    let plan =
+    let mut plan =
         tokio::task::spawn_blocking(move || classify(items, stored, &resource_type, complete, now))
             .await
             .map_err(|e| StoreError::Worker(e.to_string()))?;
+    plan.deletions.extend(gone);
+    let provenance = Provenance {
+        via: if refresh.is_some() {
+            Via::Event
+        } else {
+            Via::Sweep
+        },
+        actors: refresh.as_ref().map(|r| &r.actors),
+    };
 
     let mut summary = ScopeSummary {
         unchanged: plan.unchanged,
@@ -178,10 +241,25 @@ pub(super) async fn apply(
     }
     let mut changed = plan.changed;
     insert_new_items(&mut tx, &mut changed, now, &mut summary).await?;
-    let revision_of = insert_revisions(&mut tx, sweep, &changed, &mut summary).await?;
+    let revision_of = insert_revisions(&mut tx, sweep, &changed, &provenance, &mut summary).await?;
     point_items_at_revisions(&mut tx, scope, &changed, &revision_of, now, &mut summary).await?;
     refresh_ephemeral(&mut tx, &changed, &mut summary).await?;
-    record_deletions(&mut tx, sweep, scope, &plan.deletions, now, &mut summary).await?;
+    record_deletions(
+        &mut tx,
+        sweep,
+        scope,
+        &plan.deletions,
+        &provenance,
+        now,
+        &mut summary,
+    )
+    .await?;
+    if let Some(r) = &refresh {
+        remember_events(&mut tx, &scope.account_id, &r.events, now).await?;
+        for c in &mut summary.changes {
+            c.actor = r.actors.get(&c.key.resource_id).cloned();
+        }
+    }
     record_scope_totals(&mut tx, sweep, scope, failure.is_none(), &summary, now).await?;
 
     tx.commit().await.map_err(q("commit applying a listing"))?;
@@ -300,6 +378,7 @@ async fn insert_revisions(
     tx: &mut Tx<'_>,
     sweep: SweepId,
     changed: &[Planned],
+    provenance: &Provenance<'_>,
     summary: &mut ScopeSummary,
 ) -> Result<HashMap<i64, i64>, StoreError> {
     let revised: Vec<&Planned> = changed.iter().filter(|p| durable(p).is_some()).collect();
@@ -307,9 +386,9 @@ async fn insert_revisions(
     for chunk in revised.chunks(BATCH) {
         let sql = format!(
             "INSERT INTO revisions (item_id, sweep_id, kind, captured_at_ms, durable_hash,
-                complete_hash, document)
+                complete_hash, document, via, actor)
              VALUES {} RETURNING id, item_id",
-            placeholders(chunk.len(), 7, 1)
+            placeholders(chunk.len(), 9, 1)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for p in chunk {
@@ -323,7 +402,9 @@ async fn insert_revisions(
                 .bind(p.captured_at_ms)
                 .bind(&p.hashes.durable)
                 .bind(&p.hashes.complete)
-                .bind(&p.document);
+                .bind(&p.document)
+                .bind(provenance.via.as_str())
+                .bind(provenance.actor_json(&p.item.resource_id));
         }
         let rows = query
             .fetch_all(&mut **tx)
@@ -395,6 +476,7 @@ async fn point_items_at_revisions(
             arn: p.item.arn.clone(),
             kind,
             revision_id: revision_of.get(&id).copied().unwrap_or_default(),
+            actor: None,
         });
     }
     Ok(())
@@ -456,22 +538,30 @@ async fn record_deletions(
     sweep: SweepId,
     scope: &Scope,
     deletions: &[Deletion],
+    provenance: &Provenance<'_>,
     now: i64,
     summary: &mut ScopeSummary,
 ) -> Result<(), StoreError> {
     for chunk in deletions.chunks(BATCH) {
-        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        // (last revision id, who deleted it) per deletion.
         let sql = format!(
-            "INSERT INTO revisions (item_id, sweep_id, kind, captured_at_ms, durable_hash,
-                complete_hash, document)
-             SELECT r.item_id, $1, 'deleted', $2, r.durable_hash, r.complete_hash, r.document
-             FROM revisions r WHERE r.id IN ({})
+            "WITH v (rev, actor) AS (VALUES {})
+             INSERT INTO revisions (item_id, sweep_id, kind, captured_at_ms, durable_hash,
+                complete_hash, document, via, actor)
+             SELECT r.item_id, $1, 'deleted', $2, r.durable_hash, r.complete_hash, r.document,
+                $3, v.actor
+             FROM revisions r JOIN v ON r.id = v.rev
              RETURNING id, item_id",
-            list.join(",")
+            placeholders(chunk.len(), 2, 4)
         );
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(sweep.0).bind(now);
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .bind(sweep.0)
+            .bind(now)
+            .bind(provenance.via.as_str());
         for d in chunk {
-            query = query.bind(d.revision_id);
+            query = query
+                .bind(d.revision_id)
+                .bind(provenance.actor_json(&d.resource_id));
         }
         let rows = query
             .fetch_all(&mut **tx)
@@ -521,8 +611,34 @@ async fn record_deletions(
                 arn: d.arn.clone(),
                 kind: ChangeKind::Deleted,
                 revision_id: rev,
+                actor: None,
             });
         }
+    }
+    Ok(())
+}
+
+/// Remember the events a refresh answered (a redelivered one is then a duplicate).
+async fn remember_events(
+    tx: &mut Tx<'_>,
+    account: &str,
+    events: &[(String, String)],
+    now: i64,
+) -> Result<(), StoreError> {
+    for chunk in events.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO cloud_events (event_id, account_id, event_name, processed_ms)
+             VALUES {} ON CONFLICT (event_id) DO NOTHING",
+            placeholders(chunk.len(), 4, 1)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for (id, name) in chunk {
+            query = query.bind(id).bind(account).bind(name).bind(now);
+        }
+        query
+            .execute(&mut **tx)
+            .await
+            .map_err(q("remembering processed events"))?;
     }
     Ok(())
 }

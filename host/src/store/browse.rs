@@ -70,6 +70,15 @@ pub struct ScopeHealth {
     pub last_error_ms: Option<i64>,
 }
 
+/// When one scope was last listed completely.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListingAge {
+    pub account_id: String,
+    pub region: String,
+    pub resource_type: String,
+    pub last_complete_ms: Option<i64>,
+}
+
 /// One day of the dashboard's charts (UTC days).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DayPoint {
@@ -375,7 +384,9 @@ impl Store {
             "SELECT account_id, resource_type,
                 CAST(MAX(applied_ms) AS BIGINT) AS last_listed,
                 CAST(MAX(CASE WHEN complete = 1 THEN applied_ms END) AS BIGINT) AS last_complete
-             FROM sweep_scopes GROUP BY account_id, resource_type
+             FROM sweep_scopes
+             WHERE sweep_id IN (SELECT id FROM sweeps WHERE via = 'sweep')
+             GROUP BY account_id, resource_type
              ORDER BY account_id, resource_type",
         )
         .fetch_all(&self.pool)
@@ -426,6 +437,32 @@ impl Store {
             entry.last_error_ms = r.try_get("at_ms").map_err(q(what))?;
         }
         Ok(out.into_values().collect())
+    }
+
+    /// The last complete listing of every (account, region, type) a sweep (not an event
+    /// refresh, which lists nothing whole) ever recorded.
+    pub async fn listing_ages(&self) -> Result<Vec<ListingAge>, StoreError> {
+        let what = "reading listing ages";
+        let rows = sqlx::query(
+            "SELECT account_id, region, resource_type,
+                CAST(MAX(CASE WHEN complete = 1 THEN applied_ms END) AS BIGINT) AS last_complete
+             FROM sweep_scopes
+             WHERE sweep_id IN (SELECT id FROM sweeps WHERE via = 'sweep')
+             GROUP BY account_id, region, resource_type",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q(what))?;
+        rows.iter()
+            .map(|r| {
+                Ok(ListingAge {
+                    account_id: r.try_get("account_id").map_err(q(what))?,
+                    region: r.try_get("region").map_err(q(what))?,
+                    resource_type: r.try_get("resource_type").map_err(q(what))?,
+                    last_complete_ms: r.try_get("last_complete").map_err(q(what))?,
+                })
+            })
+            .collect()
     }
 
     /// New and fixed issues per UTC day, and the open unjustified score per account at each

@@ -11,6 +11,7 @@ use super::apply::{ChangeKind, ItemKey};
 use super::sweeps::SweepId;
 use super::{Store, StoreError, q, u64_of};
 use crate::item::Item;
+use simian_model::actor::{Actor, Via};
 
 /// Which current items to return; every `None` matches everything.
 #[derive(Debug, Clone, Default)]
@@ -155,6 +156,10 @@ pub struct Revision {
     pub durable_hash: String,
     pub complete_hash: String,
     pub document: Value,
+    /// Found by a sweep or set off by an event.
+    pub via: Via,
+    /// Who made the change, when CloudTrail said.
+    pub actor: Option<Actor>,
 }
 
 impl Store {
@@ -284,9 +289,7 @@ impl Store {
     /// id). Unknown keys give an empty list.
     pub async fn history(&self, key: &str) -> Result<Vec<Revision>, StoreError> {
         let what = "reading item history";
-        let base = "SELECT r.id, r.item_id, r.kind, r.captured_at_ms, r.sweep_id, r.durable_hash,
-                           r.complete_hash, r.document
-                    FROM revisions r";
+        let base = format!("SELECT {REVISION_COLUMNS} FROM revisions r");
         let rows = if let Ok(id) = key.trim().parse::<i64>() {
             sqlx::query(AssertSqlSafe(format!(
                 "{base} WHERE r.item_id = $1 ORDER BY r.id"
@@ -423,7 +426,7 @@ impl crate::services::items::ItemSource for Store {
 }
 
 pub(super) const REVISION_COLUMNS: &str = "r.id, r.item_id, r.kind, r.captured_at_ms, r.sweep_id,
-    r.durable_hash, r.complete_hash, r.document";
+    r.durable_hash, r.complete_hash, r.document, r.via, r.actor";
 
 pub(super) fn revision(r: &AnyRow) -> Result<Revision, StoreError> {
     let what = "reading a revision";
@@ -442,5 +445,16 @@ pub(super) fn revision(r: &AnyRow) -> Result<Revision, StoreError> {
             what: format!("revision {id}"),
             message: e.to_string(),
         })?,
+        via: Via::parse(&r.try_get::<String, _>("via").map_err(q(what))?).unwrap_or(Via::Sweep),
+        actor: r
+            .try_get::<Option<String>, _>("actor")
+            .map_err(q(what))?
+            .map(|a| {
+                serde_json::from_str(&a).map_err(|e| StoreError::Corrupt {
+                    what: format!("revision {id}'s actor"),
+                    message: e.to_string(),
+                })
+            })
+            .transpose()?,
     })
 }

@@ -3,7 +3,7 @@
 //!
 //! Owns deciding what a listing changed (created, modified, ephemeral-only, deleted) and
 //! recording it atomically per scope, and answering history queries. This file holds the
-//! connection and what every part shares; `sweeps`, `apply`, `items`, `issues` (with `issue_list` and
+//! connection and what every part shares; `sweeps`, `apply` (with `events`), `items`, `issues` (with `issue_list` and
 //! `justify`), `outbox` and `users` each own their tables' queries; `browse` holds the console's read-only queries. It must never call AWS
 //! or judge items, and never delete anything on a failed listing: absence in a partial
 //! listing proves nothing.
@@ -13,6 +13,7 @@
 
 mod apply;
 mod browse;
+mod events;
 mod hash;
 mod issue_list;
 mod issues;
@@ -35,8 +36,8 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Row, Transaction};
 use tracing::{debug, info, warn};
 
-pub use apply::{Change, ChangeKind, ItemKey, Listing, Scope, ScopeSummary};
-pub use browse::{DayPoint, IssueGroup, ItemSummary, ScopeHealth, ScoreCell};
+pub use apply::{Change, ChangeKind, ItemKey, Listing, Refresh, Scope, ScopeSummary};
+pub use browse::{DayPoint, IssueGroup, ItemSummary, ListingAge, ScopeHealth, ScoreCell};
 pub use hash::{complete_hash, durable_hash};
 pub use issue_list::{IssueFilter, IssueRow, IssueState};
 pub use issues::{AuditedBy, FoundIssue, IssueChange, Justification, StoredIssue, Transition};
@@ -44,6 +45,7 @@ pub use items::{ItemFilter, Revision, StoredItem};
 pub use justify::{Actor, IssueAction};
 pub use outbox::{OutboxEntry, OutboxStats};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+pub use simian_model::actor::Via;
 // History is read revision by revision; what changed between two is the shared diff.
 pub use simian_model::diff::{DiffEntry, DiffOp, diff};
 pub use sweeps::{ListingError, SweepId, SweepRecord, SweepStatus};
@@ -307,6 +309,15 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Whether the database answers (readiness checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1 AS one")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("reaching the store"))?;
+        Ok(())
     }
 
     /// Close the pool; pending work finishes first.

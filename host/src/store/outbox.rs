@@ -32,6 +32,8 @@ pub struct OutboxStats {
     pub last_error: Option<String>,
     pub last_attempt_ms: Option<i64>,
     pub next_attempt_ms: Option<i64>,
+    /// The most delivery attempts any waiting batch has had (how long it keeps failing).
+    pub max_attempts: u64,
 }
 
 impl Store {
@@ -179,7 +181,8 @@ impl Store {
                 CAST(COALESCE(SUM(CASE WHEN delivered_ms IS NULL AND attempts > 0 THEN 1 ELSE 0 END), 0) AS BIGINT),
                 CAST(COALESCE(SUM(CASE WHEN delivered_ms IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT),
                 MAX(last_attempt_ms),
-                MIN(CASE WHEN delivered_ms IS NULL THEN next_attempt_ms END)
+                MIN(CASE WHEN delivered_ms IS NULL THEN next_attempt_ms END),
+                CAST(COALESCE(MAX(CASE WHEN delivered_ms IS NULL THEN attempts END), 0) AS BIGINT)
              FROM outbox WHERE plugin = $1",
         )
         .bind(plugin)
@@ -212,6 +215,7 @@ impl Store {
             next_attempt_ms: row
                 .try_get::<Option<i64>, _>(4)
                 .map_err(q("reading the outbox summary"))?,
+            max_attempts: count(5)?,
         })
     }
 }

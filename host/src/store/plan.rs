@@ -16,7 +16,7 @@ use super::{StoreError, q};
 use crate::item::Item;
 
 /// What one listing covers: every item of one type in one account and region.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Scope {
     pub account_id: String,
     pub region: String,

@@ -52,9 +52,34 @@ const MIGRATIONS: &[Migration] = &[
         name: "console users, API tokens, sessions, issue audit trail",
         statements: v7,
     },
+    Migration {
+        version: 8,
+        name: "event-driven refreshes, who made each change",
+        statements: v8,
+    },
 ];
 
-pub const CURRENT_VERSION: i64 = 7;
+pub const CURRENT_VERSION: i64 = 8;
+
+/// A CloudTrail event sets off a refresh: a small sweep with `via = 'event'` (so its revisions
+/// reference a sweep like every other), each revision records how it was found and, when
+/// known, who made the change (`actor`, JSON). `cloud_events` remembers every event id
+/// processed, so a redelivered message is recognised and makes no second refresh.
+fn v8(_backend: Backend) -> Vec<String> {
+    vec![
+        "ALTER TABLE sweeps ADD COLUMN via TEXT NOT NULL DEFAULT 'sweep'".into(),
+        "ALTER TABLE revisions ADD COLUMN via TEXT NOT NULL DEFAULT 'sweep'".into(),
+        "ALTER TABLE revisions ADD COLUMN actor TEXT".into(),
+        "CREATE TABLE cloud_events (
+            event_id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            event_name TEXT NOT NULL,
+            processed_ms BIGINT NOT NULL
+        )"
+        .into(),
+        "CREATE INDEX sweeps_via ON sweeps (via, id)".into(),
+    ]
+}
 
 /// Who may use the console and the API, and what they did. Passwords, tokens and session ids
 /// are stored only as hashes (argon2 for passwords, SHA-256 for the random tokens), so a copy

@@ -10,6 +10,7 @@ use tracing::info;
 
 use super::apply::{self, Listing, Scope, ScopeSummary};
 use super::{Store, StoreError, begin_write, now_ms, owner, q, u64_of};
+use simian_model::actor::Via;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -69,6 +70,8 @@ pub struct SweepRecord {
     pub ephemeral_updates: u64,
     /// Failed listings.
     pub errors: u64,
+    /// A periodic or manual sweep, or an event-driven refresh.
+    pub via: Via,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -149,17 +152,27 @@ impl Store {
 
     /// Start a sweep: listings are applied to it, then [`Store::finish_sweep`].
     pub async fn begin_sweep(&self) -> Result<SweepId, StoreError> {
+        self.begin_sweep_via(Via::Sweep).await
+    }
+
+    /// Start a sweep found `via` a sweep or an event (an event-driven refresh is a small sweep
+    /// of the items its events named; `sweeps` lists only the others).
+    pub async fn begin_sweep_via(&self, via: Via) -> Result<SweepId, StoreError> {
         let _guard = self.write_guard().await;
         let row = sqlx::query(
-            "INSERT INTO sweeps (started_ms, status, owner) VALUES ($1, 'running', $2) RETURNING id",
+            "INSERT INTO sweeps (started_ms, status, owner, via)
+             VALUES ($1, 'running', $2, $3) RETURNING id",
         )
         .bind(now_ms())
         .bind(owner::this_process())
+        .bind(via.as_str())
         .fetch_one(&self.pool)
         .await
         .map_err(q("starting a sweep"))?;
         let id = SweepId(row.try_get("id").map_err(q("reading the new sweep id"))?);
-        info!(sweep = %id, "sweep started");
+        if via == Via::Sweep {
+            info!(sweep = %id, "sweep started");
+        }
         Ok(id)
     }
 
@@ -199,6 +212,9 @@ impl Store {
         .pop()
         .ok_or(StoreError::NoSuchSweep(sweep))?;
         tx.commit().await.map_err(q("commit finishing a sweep"))?;
+        if record.via == Via::Event {
+            return Ok(record);
+        }
         info!(
             sweep = %sweep,
             status = record.status.as_str(),
@@ -222,12 +238,12 @@ impl Store {
         apply::apply(&self.pool, self.backend, sweep, scope, listing).await
     }
 
-    /// Newest first.
+    /// Newest first; sweeps only, not event-driven refreshes.
     pub async fn sweeps(&self, limit: u32) -> Result<Vec<SweepRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, started_ms, finished_ms, status, created, modified, deleted, unchanged,
-                    ephemeral_updates, errors
-             FROM sweeps ORDER BY id DESC LIMIT $1",
+                    ephemeral_updates, errors, via
+             FROM sweeps WHERE via = 'sweep' ORDER BY id DESC LIMIT $1",
         )
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
@@ -262,6 +278,8 @@ impl Store {
                     unchanged: count("unchanged").map_err(q(what))?,
                     ephemeral_updates: count("ephemeral_updates").map_err(q(what))?,
                     errors: count("errors").map_err(q(what))?,
+                    via: Via::parse(&r.try_get::<String, _>("via").map_err(q(what))?)
+                        .unwrap_or(Via::Sweep),
                 })
             })
             .collect()
@@ -296,5 +314,5 @@ impl Store {
 
 const SWEEP_SELECT_BY_ID: &str =
     "SELECT id, started_ms, finished_ms, status, created, modified, deleted, unchanged,
-            ephemeral_updates, errors
+            ephemeral_updates, errors, via
      FROM sweeps WHERE id = $1";
