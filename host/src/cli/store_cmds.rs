@@ -245,6 +245,8 @@ pub async fn history(
             "kind": r.kind,
             "capturedAtMs": r.captured_at_ms,
             "sweep": r.sweep_id.0,
+            "via": r.via,
+            "actor": r.actor,
             "durableHash": r.durable_hash,
             "document": r.document,
         });
@@ -267,14 +269,23 @@ pub async fn history(
         Format::Table => {
             for (i, e) in out.iter().enumerate() {
                 println!(
-                    "revision {}  {}  sweep {}  captured {}",
+                    "revision {}  {}  {} {}  captured {}",
                     e["revision"],
                     e["kind"].as_str().unwrap_or_default(),
+                    e["via"].as_str().unwrap_or("sweep"),
                     e["sweep"],
                     e["document"]["configurationItemCaptureTime"]
                         .as_str()
                         .unwrap_or("-")
                 );
+                // Who, when and from where: CloudTrail's words, so escaped like any other.
+                if let Some(actor) = &revisions[i].actor {
+                    println!("  by {}", output::clean(&actor.summary()));
+                    if let Some(agent) = &actor.user_agent {
+                        println!("     user agent {}", output::clean(agent));
+                    }
+                    println!("     event {}", output::clean(&actor.event_id));
+                }
                 // The same lines the notifiers mail, so both describe a change alike.
                 for change in diffs.get(i).into_iter().flatten() {
                     println!("  {}", output::clean(&change.render()));

@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 pub use crate::scopes::{FilesGrant, ItemsGrant, Limits, MailGrant, Origin};
 
+mod ops;
 mod sections;
+pub use ops::{DrillConfig, EventsConfig, MonitorConfig};
 use sections::{
     RawConfig, accounts_section, networks_section, plugin_section, plugins_section,
     storage_section, web_section,
@@ -54,6 +56,9 @@ pub struct Config {
     pub notify: NotifyConfig,
     /// The console and REST API, served by `simian run`; off when absent.
     pub web: Option<WebConfig>,
+    pub events: EventsConfig,
+    pub drill: DrillConfig,
+    pub monitor: MonitorConfig,
 }
 
 /// `[web]`: the console's address, TLS, and trusted-header auth.
@@ -421,6 +426,14 @@ impl Config {
             .map(|w| web_section(w, &resolve))
             .transpose()
             .map_err(|e| field(e.0, e.1))?;
+        let watched: Vec<&str> = raw
+            .accounts
+            .iter()
+            .filter(|a| a.active && !a.third_party)
+            .map(|a| a.id.as_str())
+            .collect();
+        ops::check(&raw.events, &raw.drill, &raw.monitor, &watched)
+            .map_err(|(f, m)| field(&f, m))?;
         if raw.aws.max_attempts == 0 {
             return Err(field("aws.max_attempts", "must be at least 1".into()));
         }
@@ -447,6 +460,9 @@ impl Config {
             overrides: raw.overrides,
             notify: raw.notify,
             web,
+            events: raw.events,
+            drill: raw.drill,
+            monitor: raw.monitor,
         })
     }
 

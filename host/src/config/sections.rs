@@ -37,6 +37,12 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) notify: NotifyConfig,
     pub(super) web: Option<RawWeb>,
+    #[serde(default)]
+    pub(super) events: super::EventsConfig,
+    #[serde(default)]
+    pub(super) drill: super::DrillConfig,
+    #[serde(default)]
+    pub(super) monitor: super::MonitorConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

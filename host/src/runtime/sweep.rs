@@ -56,6 +56,12 @@ pub struct SweepReport {
     pub items: BTreeMap<String, usize>,
     /// Every `service:Operation` called.
     pub operations: BTreeSet<String>,
+    /// AWS operations by (account, service), for the metrics.
+    #[serde(skip)]
+    pub account_calls: BTreeMap<(String, String), u64>,
+    /// SDK retries by account.
+    #[serde(skip)]
+    pub account_retries: BTreeMap<String, u64>,
     /// What the sweep changed, for the audit pipeline.
     #[serde(skip)]
     pub changes: Vec<crate::store::Change>,
@@ -111,6 +117,7 @@ impl Recorder<'_> {
         let (complete, items, error) = match &listing {
             Listing::Complete(items) => (true, items.len(), None),
             Listing::Failed { partial, error, .. } => (false, partial.len(), Some(error.clone())),
+            Listing::Refresh(r) => (true, r.found.len(), None),
         };
         let mut summary: ScopeSummary = self
             .store
@@ -193,6 +200,7 @@ async fn stored_regions(
 
 #[derive(Default)]
 struct AccountOutcome {
+    account: String,
     retries: u64,
     calls: BTreeMap<&'static str, u64>,
     items: BTreeMap<String, usize>,
@@ -293,6 +301,7 @@ async fn sweep_account(
         *counted.entry(r.resource_type.clone()).or_default() += r.items;
     }
     Ok(AccountOutcome {
+        account: account.id.clone(),
         retries: session.counts.retries(),
         calls: session.counts.by_service().into_iter().collect(),
         items: counted,
@@ -423,11 +432,17 @@ pub async fn run(
     let mut retries = 0;
     let mut items: BTreeMap<String, usize> = BTreeMap::new();
     let mut operations = BTreeSet::new();
+    let mut account_calls = BTreeMap::new();
+    let mut account_retries = BTreeMap::new();
     for r in results {
         let r = r?;
         retries += r.retries;
+        if !r.account.is_empty() {
+            account_retries.insert(r.account.clone(), r.retries);
+        }
         for (k, v) in r.calls {
             *calls.entry(k.to_string()).or_default() += v;
+            account_calls.insert((r.account.clone(), k.to_string()), v);
         }
         for (k, v) in r.items {
             *items.entry(k).or_default() += v;
@@ -451,6 +466,8 @@ pub async fn run(
         retries,
         items,
         operations,
+        account_calls,
+        account_retries,
         changes,
         audit: None,
         elapsed_ms: started.elapsed().as_millis(),

@@ -44,6 +44,20 @@ impl super::Watcher for Ec2Watcher {
     async fn list(&self, session: &AccountSession, region: &str) -> Result<Vec<Item>, WatchError> {
         list(session, region).await
     }
+
+    /// Only the named groups (and the interfaces using them), not the region's thousands.
+    async fn describe(
+        &self,
+        session: &AccountSession,
+        region: &str,
+        resource_type: &str,
+        refs: &[String],
+    ) -> Result<Vec<Item>, WatchError> {
+        if refs.is_empty() || !refs.iter().all(|r| r.starts_with("sg-")) {
+            return super::describe_by_listing(self, session, region, resource_type, refs).await;
+        }
+        fetch(session, region, Some(refs)).await
+    }
 }
 
 fn permissions(list: &[aws_sdk_ec2::types::IpPermission]) -> Value {
@@ -90,9 +104,14 @@ async fn interfaces_by_group(
     s: &AccountSession,
     ec2: &aws_sdk_ec2::Client,
     region: &str,
+    only: Option<&aws_sdk_ec2::types::Filter>,
 ) -> Result<HashMap<String, u64>, WatchError> {
     let mut counts: HashMap<String, u64> = HashMap::new();
-    let mut pages = ec2.describe_network_interfaces().into_paginator().send();
+    let mut pages = ec2
+        .describe_network_interfaces()
+        .set_filters(only.map(|f| vec![f.clone()]))
+        .into_paginator()
+        .send();
     loop {
         s.pace("ec2").await;
         let Some(page) = pages.next().await else {
@@ -110,9 +129,29 @@ async fn interfaces_by_group(
 }
 
 pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchError> {
+    fetch(s, region, None).await
+}
+
+/// Every group of the region, or only those with the given ids (a filter, not `GroupIds`,
+/// so an id that no longer exists is simply absent rather than failing the call).
+async fn fetch(
+    s: &AccountSession,
+    region: &str,
+    ids: Option<&[String]>,
+) -> Result<Vec<Item>, WatchError> {
     let ec2 = s.ec2(region);
+    let only = ids.map(|ids| {
+        aws_sdk_ec2::types::Filter::builder()
+            .name("group-id")
+            .set_values(Some(ids.to_vec()))
+            .build()
+    });
     let mut groups = Vec::new();
-    let mut pages = ec2.describe_security_groups().into_paginator().send();
+    let mut pages = ec2
+        .describe_security_groups()
+        .set_filters(only.clone().map(|f| vec![f]))
+        .into_paginator()
+        .send();
     loop {
         s.pace("ec2").await;
         let Some(page) = pages.next().await else {
@@ -123,7 +162,7 @@ pub async fn list(s: &AccountSession, region: &str) -> Result<Vec<Item>, WatchEr
         groups.extend(page.security_groups().iter().cloned());
     }
     // Asked after the groups: an interface created meanwhile can only add a use.
-    let used = interfaces_by_group(s, &ec2, region).await?;
+    let used = interfaces_by_group(s, &ec2, region, only.as_ref()).await?;
     let mut items = Vec::with_capacity(groups.len());
     {
         for g in &groups {

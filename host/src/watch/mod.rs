@@ -70,6 +70,42 @@ pub trait Watcher: Send + Sync {
     /// Everything of this watcher's types in `region` (for `Global`, the home region, which
     /// the service ignores).
     async fn list(&self, session: &AccountSession, region: &str) -> Result<Vec<Item>, WatchError>;
+
+    /// The items of `resource_type` in `region` that answer to any of `refs` (a resource id,
+    /// name or ARN, as a CloudTrail event names it); a ref that matches nothing is gone. An
+    /// error means nothing is known. By default the listing, filtered: always the watcher's
+    /// own shaping, so an event never makes a document of its own. Override where AWS can
+    /// describe a few resources much more cheaply than all of them.
+    async fn describe(
+        &self,
+        session: &AccountSession,
+        region: &str,
+        resource_type: &str,
+        refs: &[String],
+    ) -> Result<Vec<Item>, WatchError> {
+        describe_by_listing(self, session, region, resource_type, refs).await
+    }
+}
+
+/// [`Watcher::describe`] by listing everything and keeping what the refs name.
+pub async fn describe_by_listing<W: Watcher + ?Sized>(
+    watcher: &W,
+    session: &AccountSession,
+    region: &str,
+    resource_type: &str,
+    refs: &[String],
+) -> Result<Vec<Item>, WatchError> {
+    Ok(watcher
+        .list(session, region)
+        .await?
+        .into_iter()
+        .filter(|i| i.resource_type == resource_type && refs.iter().any(|r| answers_to(i, r)))
+        .collect())
+}
+
+/// Whether an item is the one a reference (id, name or ARN) names.
+pub fn answers_to(item: &Item, reference: &str) -> bool {
+    item.resource_id == reference || item.resource_name == reference || item.arn == reference
 }
 
 /// Every watcher, in sweep order.
