@@ -22,6 +22,7 @@ use crate::plugin::contract;
 use crate::plugin::{PluginKind, PluginSet};
 use crate::services::items::ItemSource;
 use crate::store::{Change, ChangeKind, OutboxEntry, Store, StoreError, Transition, now_ms};
+use simian_model::actor::Actor;
 
 /// Batches handed to notifiers per pass of the delivery loop.
 const DELIVERY_BATCH: u32 = 32;
@@ -41,6 +42,10 @@ pub struct Notice {
     pub regressed_issues: Vec<NoticeIssue>,
     pub fixed_issues: Vec<NoticeIssue>,
     pub still_open_issues: Vec<NoticeIssue>,
+    /// Who made the change, when CloudTrail said (absent in entries queued before it was
+    /// recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<Actor>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,10 +67,10 @@ pub async fn collect(
     changes: &[Change],
     audit: &PipelineSummary,
 ) -> Result<NoticesByAccount, StoreError> {
-    // Item id -> (kind, revision) of its durable change, if it had one.
-    let mut durable: BTreeMap<i64, (ChangeKind, i64)> = BTreeMap::new();
+    // Item id -> (kind, revision, who) of its durable change, if it had one.
+    let mut durable: BTreeMap<i64, (ChangeKind, i64, Option<&Actor>)> = BTreeMap::new();
     for c in changes {
-        durable.insert(c.item_id, (c.kind, c.revision_id));
+        durable.insert(c.item_id, (c.kind, c.revision_id, c.actor.as_ref()));
     }
     let mut ids: Vec<i64> = durable.keys().copied().collect();
     ids.extend(audit.transitions.keys().copied());
@@ -87,6 +92,7 @@ pub async fn collect(
             regressed_issues: Vec::new(),
             fixed_issues: Vec::new(),
             still_open_issues: Vec::new(),
+            actor: None,
         };
         for issue in issues.remove(&item_id).unwrap_or_default() {
             // Checks the operator disabled are nobody's news.
@@ -109,8 +115,9 @@ pub async fn collect(
             }
         }
         match durable.get(&item_id) {
-            Some((kind, revision)) => {
+            Some((kind, revision, actor)) => {
                 notice.kind = kind.as_str().to_string();
+                notice.actor = actor.cloned();
                 notice.previous_configuration = match kind {
                     ChangeKind::Created => None,
                     ChangeKind::Modified => store
@@ -146,11 +153,24 @@ pub async fn enqueue(
     origin: &str,
     notices: &NoticesByAccount,
 ) -> Result<usize, StoreError> {
+    enqueue_except(store, set, origin, notices, None).await
+}
+
+/// [`enqueue`] for every notifier but `skip` (a notice about a failing notifier is no use to
+/// that notifier).
+pub async fn enqueue_except(
+    store: &Store,
+    set: &PluginSet,
+    origin: &str,
+    notices: &NoticesByAccount,
+    skip: Option<&str>,
+) -> Result<usize, StoreError> {
     let notifiers: Vec<String> = set
         .snapshot()
         .values()
         .filter(|p| p.kind() == PluginKind::Notifier)
         .map(|p| p.info.id.clone())
+        .filter(|id| Some(id.as_str()) != skip)
         .collect();
     let mut entries = Vec::new();
     for (account, list) in notices.iter().filter(|(_, l)| !l.is_empty()) {
@@ -233,6 +253,7 @@ fn to_change(notice: &Notice) -> Result<contract::Change, String> {
         regressed_issues: issues(&notice.regressed_issues),
         fixed_issues: issues(&notice.fixed_issues),
         still_open_issues: issues(&notice.still_open_issues),
+        actor: notice.actor.clone(),
     })
 }
 

@@ -3,6 +3,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::{Error, Issue, Item};
+pub use simian_model::actor::Actor;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -53,6 +54,31 @@ impl Change {
             fixed_issues: Vec::new(),
             still_open_issues: Vec::new(),
         }
+    }
+
+    /// Who made the change, when the host knows (a CloudTrail event set off the refresh, or
+    /// a CloudTrail lookup found it). The text is CloudTrail's: escape it where it is shown.
+    pub fn actor(&self) -> Option<Actor> {
+        let supplementary: serde_json::Value =
+            serde_json::from_str(&self.item.supplementary_configuration).ok()?;
+        serde_json::from_value(
+            supplementary
+                .get(simian_model::actor::SUPPLEMENTARY_KEY)?
+                .clone(),
+        )
+        .ok()
+    }
+
+    /// Attach an actor the way the host hands it over (for notifier tests).
+    pub fn with_actor(mut self, actor: &Actor) -> Change {
+        let mut supplementary: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&self.item.supplementary_configuration).unwrap_or_default();
+        if let Ok(value) = serde_json::to_value(actor) {
+            supplementary.insert(simian_model::actor::SUPPLEMENTARY_KEY.to_string(), value);
+        }
+        self.item.supplementary_configuration =
+            serde_json::Value::Object(supplementary).to_string();
+        self
     }
 
     /// The previous configuration deserialized, if there was one.

@@ -83,7 +83,7 @@ pub mod subscription;
 pub mod testing;
 pub mod time;
 
-pub use change::{Change, ChangeKind};
+pub use change::{Actor, Change, ChangeKind};
 pub use error::{Error, HostError};
 pub use info::{CheckInfo, Checks, PluginInfo, PluginKind};
 pub use issue::Issue;

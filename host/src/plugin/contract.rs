@@ -36,6 +36,8 @@ pub struct Change {
     pub regressed_issues: Vec<Issue>,
     pub fixed_issues: Vec<Issue>,
     pub still_open_issues: Vec<Issue>,
+    /// Who made the change, when CloudTrail said.
+    pub actor: Option<simian_model::actor::Actor>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

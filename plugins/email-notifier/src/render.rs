@@ -89,6 +89,9 @@ impl<'a> Digest<'a> {
                 if !item.arn.is_empty() {
                     let _ = writeln!(out, "  ARN: {}", item.arn);
                 }
+                if let Some(actor) = entry.change.actor() {
+                    let _ = writeln!(out, "  By: {}", actor.summary());
+                }
                 for line in &entry.details {
                     let _ = writeln!(out, "    {line}");
                 }
@@ -139,6 +142,9 @@ impl<'a> Digest<'a> {
                 );
                 if !item.arn.is_empty() {
                     let _ = write!(out, "<br><code>{}</code>", escape(&item.arn));
+                }
+                if let Some(actor) = entry.change.actor() {
+                    let _ = write!(out, "<br>By {}", escape(&actor.summary()));
                 }
                 if !entry.details.is_empty() {
                     let _ = write!(out, "<pre>{}</pre>", escape(&entry.details.join("\n")));

@@ -306,3 +306,40 @@ fn settings_are_checked() {
     );
     assert_eq!(start(mail_host(json!([{"to": ["a@example.com"]}]))), None);
 }
+
+fn hostile_actor() -> simian_sdk::Actor {
+    simian_sdk::Actor {
+        arn: Some("arn:aws:iam::123456789012:user/<script>alert(1)</script>".into()),
+        identity_type: Some("IAMUser".into()),
+        event_source: "ec2.amazonaws.com".into(),
+        event_name: "AuthorizeSecurityGroupIngress".into(),
+        event_time: "2026-11-30T09:00:00Z".into(),
+        source_ip: Some("203.0.113.7".into()),
+        event_id: "e-1".into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_change_names_who_made_it_escaped_in_html() {
+    let host = mail_host(json!([{"to": ["sec@example.com"]}]));
+    let mut changes = sweep(PROD);
+    changes[0] = changes[0].clone().with_actor(&hostile_actor());
+    let sent = send(&host, &changes);
+    assert!(
+        sent[0].text.contains(
+            "  By: arn:aws:iam::123456789012:user/<script>alert(1)</script> (IAMUser) \
+             AuthorizeSecurityGroupIngress at 2026-11-30T09:00:00Z from 203.0.113.7"
+        ),
+        "{}",
+        sent[0].text
+    );
+    let html = sent[0].html.as_deref().expect("html");
+    assert!(
+        html.contains("By arn:aws:iam::123456789012:user/&lt;script&gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>"), "{html}");
+    // Only the change with an actor says who.
+    assert_eq!(sent[0].text.matches("  By: ").count(), 1);
+}

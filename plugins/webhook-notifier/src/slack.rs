@@ -62,6 +62,9 @@ fn item_text(change: &Change, max_diff_lines: usize) -> String {
         ChangeKind::Deleted => "Deleted",
     };
     let mut text = format!("*{kind}* {}", label(&change.item));
+    if let Some(actor) = change.actor() {
+        text.push_str(&format!("\nby {}", escape(&actor.summary())));
+    }
     let diff_lines = match (&change.previous_configuration, change.kind) {
         (Some(previous), ChangeKind::Modified) => {
             match diff::diff_json(previous, &change.item.configuration) {

@@ -283,3 +283,33 @@ fn settings_are_checked() {
         None
     );
 }
+
+#[test]
+fn a_change_names_who_made_it_escaped_for_slack() {
+    let host = slack(200, "ok");
+    let mut changes = sweep(PROD);
+    let actor = simian_sdk::Actor {
+        arn: Some("arn:aws:sts::123456789012:assumed-role/ops/<!channel>".into()),
+        identity_type: Some("AssumedRole".into()),
+        event_source: "ec2.amazonaws.com".into(),
+        event_name: "AuthorizeSecurityGroupIngress".into(),
+        event_time: "2026-11-30T09:00:00Z".into(),
+        event_id: "e-1".into(),
+        ..Default::default()
+    };
+    changes[0] = changes[0].clone().with_actor(&actor);
+    notify_with::<WebhookNotifier>(&host, &changes).expect("posted");
+    let texts = block_texts(&posted(&host)[0]);
+    let first = texts
+        .iter()
+        .find(|t| t.contains("Modified"))
+        .expect("modified block");
+    assert!(
+        first.contains(
+            "by arn:aws:sts::123456789012:assumed-role/ops/&lt;!channel&gt; (AssumedRole) \
+             AuthorizeSecurityGroupIngress at 2026-11-30T09:00:00Z"
+        ),
+        "{first}"
+    );
+    assert!(!texts.iter().any(|t| t.contains("<!channel>")), "{texts:?}");
+}

@@ -177,13 +177,29 @@ fn change_to_wit(c: &contract::Change) -> types::Change {
             contract::ChangeKind::Modified => types::ChangeKind::Modified,
             contract::ChangeKind::Deleted => types::ChangeKind::Deleted,
         },
-        item: item_to_wit(&c.item),
+        item: with_actor(item_to_wit(&c.item), c.actor.as_ref()),
         previous_configuration: c.previous_configuration.clone(),
         new_issues: issues(&c.new_issues),
         regressed_issues: issues(&c.regressed_issues),
         fixed_issues: issues(&c.fixed_issues),
         still_open_issues: issues(&c.still_open_issues),
     }
+}
+
+/// 0.1.0's `change` has no actor field: the actor rides in the item's supplementary
+/// configuration under `simian:changedBy` (documented in docs/plugins.md; the SDK's
+/// `Change::actor` reads it back), added for notifiers only, never for auditors.
+fn with_actor(mut item: types::Item, actor: Option<&simian_model::actor::Actor>) -> types::Item {
+    let Some(actor) = actor else {
+        return item;
+    };
+    let mut supplementary: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&item.supplementary_configuration).unwrap_or_default();
+    if let Ok(value) = serde_json::to_value(actor) {
+        supplementary.insert(simian_model::actor::SUPPLEMENTARY_KEY.to_string(), value);
+    }
+    item.supplementary_configuration = serde_json::Value::Object(supplementary).to_string();
+    item
 }
 
 fn item_to_wit(item: &Item) -> types::Item {
