@@ -1,6 +1,6 @@
 //! `simian run`: the long-running host: plugins loaded and hot-reloaded, the configuration
-//! reloaded live, the watched accounts swept on schedule, the control socket answering
-//! `simian plugins` and `simian audit`.
+//! reloaded live, the watched accounts swept on schedule and refreshed as CloudTrail events
+//! arrive, the control socket answering `simian plugins` and `simian audit`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -23,6 +23,10 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
     // Watch before the first scan so nothing dropped in meanwhile is missed.
     let _reloader = crate::plugin::reload::watch(set.clone())?;
     set.scan().await;
+    runtime
+        .observed
+        .scanned
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let config = runtime.config();
     let _control =
         crate::control::serve(&config.control_socket(), runtime.control_context()).await?;
@@ -43,6 +47,7 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
     };
     let _schedule = schedule::start(runtime.clone());
     let _reaudits = crate::runtime::reaudit_schedule::start(runtime.clone());
+    let _refresh = crate::runtime::refresh::start(runtime.clone()).await;
     // The console is configured at start; a changed `[web]` section takes a restart.
     let _web = match config.web.clone() {
         Some(web) => {
@@ -51,8 +56,17 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
             tracing::info!(url = %format!("{scheme}://{}", server.addr), "console listening");
             Some(server)
         }
-        None => None,
+        None => match config.monitor.listen {
+            // Health and metrics still served without the console.
+            Some(addr) => {
+                let server = crate::web::monitor::serve(runtime.clone(), addr).await?;
+                tracing::info!(url = %format!("http://{}", server.addr), "metrics listening");
+                Some(server)
+            }
+            None => None,
+        },
     };
+    let _monitor = crate::runtime::monitor::start(runtime.clone());
     let loaded = set.snapshot().len();
     let rejected = set.rejections().await.len();
     tracing::info!(

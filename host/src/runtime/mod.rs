@@ -7,8 +7,10 @@
 //! print: the CLI does that, and `watch`, `plugin`, `pipeline` and `notify` each do one step.
 
 pub mod config_watch;
+pub mod monitor;
 pub mod plugin_events;
 pub mod reaudit_schedule;
+pub mod refresh;
 pub mod schedule;
 pub mod sweep;
 
@@ -52,6 +54,10 @@ pub struct Runtime {
     pub config_changed: Arc<Notify>,
     /// Why the last edit of the configuration file was not applied, until one is.
     config_error: Arc<Mutex<Option<String>>>,
+    /// The host's own figures (`/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// What the monitor knows beyond the store (failure streaks, raised alarms).
+    pub observed: Arc<monitor::Observed>,
 }
 
 impl Runtime {
@@ -105,6 +111,8 @@ impl Runtime {
             notify_wake: Arc::new(Notify::new()),
             config_changed: Arc::new(Notify::new()),
             config_error: Arc::new(Mutex::new(None)),
+            metrics: Arc::new(crate::metrics::Metrics::default()),
+            observed: Arc::new(monitor::Observed::default()),
         })
     }
 
@@ -143,6 +151,7 @@ impl Runtime {
         let store = self.store()?;
         let config = self.config();
         let mut report = sweep::run(&config, store, opts, progress).await?;
+        self.note_sweep(&report);
         // What the sweep recorded places bucket ARNs in accounts for the audit that follows.
         self.services.refresh_inventory(store, &config).await?;
         // Always, even with no auditor serving: a deleted item's open issues are fixed (the

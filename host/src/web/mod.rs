@@ -12,6 +12,7 @@ mod assets;
 mod auth;
 mod error;
 mod export;
+pub mod monitor;
 mod openapi;
 mod pages;
 mod params;
@@ -78,7 +79,8 @@ impl WebState {
     }
 }
 
-/// Every route. `/health` and the login page are the only ones open to anonymous callers.
+/// Every route. `/health`, `/health/ready` and the login page are the only ones open to
+/// anonymous callers.
 pub fn router(state: Shared) -> Router {
     let api = Router::new()
         .route("/items", get(api::items))
@@ -106,7 +108,8 @@ pub fn router(state: Shared) -> Router {
         .route("/openapi.json", get(openapi::document))
         .fallback(api::not_found);
     Router::new()
-        .route("/health", get(|| async { "ok" }))
+        .merge(monitor::open_routes(state.runtime.clone()))
+        .route("/metrics", get(monitor::metrics))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/", get(pages::dashboard))
@@ -135,7 +138,7 @@ pub fn router(state: Shared) -> Router {
 /// A running console: its address, and the task serving it (aborted on drop).
 pub struct WebServer {
     pub addr: SocketAddr,
-    task: tokio::task::JoinHandle<()>,
+    pub(crate) task: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for WebServer {
