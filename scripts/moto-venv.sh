@@ -7,11 +7,19 @@
 set -euo pipefail
 MOTO_VERSION="5.1.22"
 AIOSMTPD_VERSION="1.4.6"
+JSONPATH_VERSION="1.16.0"
 VENV="${SIMIAN_MOTO_VENV:-$HOME/.cache/simian-moto-venv}"
 if [ ! -x "$VENV/bin/moto_server" ] || ! "$VENV/bin/python" -c "import moto,sys; sys.exit(moto.__version__ != '$MOTO_VERSION')" 2>/dev/null; then
   python3 -m venv "$VENV" >&2
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "moto[iam,s3,ec2,sts,sqs,sns,kms,acm,rds]==$MOTO_VERSION" flask flask-cors >&2
+    "moto[iam,s3,ec2,sts,sqs,sns,kms,acm,rds,events]==$MOTO_VERSION" \
+    "jsonpath-ng==$JSONPATH_VERSION" flask flask-cors >&2
+fi
+# EventBridge rules delivering to SQS need moto's `events` extra (jsonpath-ng); venvs made
+# before the event tests lack it.
+if ! "$VENV/bin/python" -c "import jsonpath_ng" 2>/dev/null; then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "moto[events]==$MOTO_VERSION" "jsonpath-ng==$JSONPATH_VERSION" >&2
 fi
 if ! "$VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION" >&2

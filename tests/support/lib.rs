@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 pub mod browser;
+pub mod cloudtrail;
 pub mod console;
 pub mod estate;
 pub mod fault;
