@@ -347,6 +347,11 @@ async fn sweep_watcher(
                         rs.insert(item.region.clone());
                         by_region.entry(item.region.clone()).or_default().push(item);
                     }
+                    // Nothing anywhere is still a complete listing, recorded where a failure
+                    // would be (the home region), so the listing is known to be fresh.
+                    if rs.is_empty() {
+                        rs.insert(home.to_string());
+                    }
                     for r in rs {
                         let items = by_region.remove(&r).unwrap_or_default();
                         record(rec, account, &r, types, Ok(items), 0).await?;
