@@ -6,6 +6,7 @@
 //! change of the plugin set or the configuration sets off. It must never parse arguments or
 //! print: the CLI does that, and `watch`, `plugin`, `pipeline` and `notify` each do one step.
 
+pub mod actors;
 pub mod config_watch;
 pub mod monitor;
 pub mod plugin_events;
@@ -22,6 +23,7 @@ use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 
 use crate::config::Config;
+use crate::events::lookup::{ActorLookup, CloudTrailLookup};
 use crate::pipeline::Progress;
 use crate::plugin::PluginSet;
 use crate::services::HostServices;
@@ -58,6 +60,8 @@ pub struct Runtime {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// What the monitor knows beyond the store (failure streaks, raised alarms).
     pub observed: Arc<monitor::Observed>,
+    /// Who made what a sweep found (`[events] lookup`): CloudTrail, or a stand-in in tests.
+    actor_lookup: ArcSwap<Arc<dyn ActorLookup>>,
 }
 
 impl Runtime {
@@ -113,6 +117,7 @@ impl Runtime {
             config_error: Arc::new(Mutex::new(None)),
             metrics: Arc::new(crate::metrics::Metrics::default()),
             observed: Arc::new(monitor::Observed::default()),
+            actor_lookup: ArcSwap::from_pointee(Arc::new(CloudTrailLookup::default())),
         })
     }
 
@@ -152,6 +157,9 @@ impl Runtime {
         let config = self.config();
         let mut report = sweep::run(&config, store, opts, progress).await?;
         self.note_sweep(&report);
+        if config.events.lookup {
+            self.attach_actors(&mut report.changes).await;
+        }
         // What the sweep recorded places bucket ARNs in accounts for the audit that follows.
         self.services.refresh_inventory(store, &config).await?;
         // Always, even with no auditor serving: a deleted item's open issues are fixed (the
@@ -178,6 +186,16 @@ impl Runtime {
             report.audit = Some(audit);
         }
         Ok(report)
+    }
+
+    /// Where `[events] lookup` asks who made a change.
+    pub fn actor_lookup(&self) -> Arc<dyn ActorLookup> {
+        self.actor_lookup.load_full().as_ref().clone()
+    }
+
+    /// Ask `lookup` instead of CloudTrail (tests: the emulator has no `LookupEvents`).
+    pub fn set_actor_lookup(&self, lookup: Arc<dyn ActorLookup>) {
+        self.actor_lookup.store(Arc::new(lookup));
     }
 
     /// The context the control socket answers from.
