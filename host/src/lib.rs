@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod drill;
 pub mod events;
 pub mod item;
 pub mod metrics;

@@ -1,8 +1,10 @@
 //! The command line. Owns argument parsing, output formats and exit codes; every command is a
 //! thin layer over the library. Exit codes: 0 success, 1 error, 2 usage, 3 an audit finished
-//! but some plugin failed, 4 a sweep finished but some listing failed.
+//! but some plugin failed, 4 a sweep finished but some listing failed, 5 a drill ran but
+//! missed its SLO (or could not undo its change), 130 a drill interrupted (and reverted).
 
 mod audit_cmd;
+mod drill_cmd;
 mod output;
 mod plugin_cmd;
 mod plugins_cmd;
@@ -67,6 +69,19 @@ enum Command {
         /// Only this resource type (repeatable), e.g. AWS::IAM::User.
         #[arg(long = "type")]
         types: Vec<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Game day: make a tagged risky change in a `[drill]` account, time every stage of the
+    /// alarm chain against the SLO, revert (always, also on Ctrl-C) and report (exit 5: missed).
+    Drill {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// A drill account (default: the first in `[drill] accounts`).
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, value_enum, default_value_t = crate::drill::Scenario::OpenSg)]
+        scenario: crate::drill::Scenario,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -342,6 +357,12 @@ pub fn main() -> ExitCode {
                 types,
                 format,
             } => store_cmds::sweep(config.as_deref(), account, types, format).await,
+            Command::Drill {
+                config,
+                account,
+                scenario,
+                format,
+            } => drill_cmd::run(config.as_deref(), account.as_deref(), scenario, format).await,
             Command::Items {
                 config,
                 resource_type,

@@ -42,6 +42,9 @@ pub struct DrillConfig {
     pub accounts: Vec<String>,
     /// The region the drill's resources are made in (default: the AWS home region).
     pub region: Option<String>,
+    /// The role the drill assumes in the drill account to make and undo its change (the
+    /// watchers' role is read-only); default: the account's own `role_arn`.
+    pub role_arn: Option<String>,
     /// Seconds each stage may take from the change (default 300: five minutes).
     pub slo_seconds: Option<u64>,
 }

@@ -174,6 +174,28 @@ impl Store {
     }
 
     /// Per-notifier delivery state.
+    /// The payloads `plugin` delivered of batches queued since `since_ms`, oldest first (a
+    /// game day looks for its own among them).
+    pub async fn deliveries_since(
+        &self,
+        plugin: &str,
+        since_ms: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let what = "reading delivered notifications";
+        let rows = sqlx::query(
+            "SELECT payload FROM outbox
+             WHERE plugin = $1 AND created_ms >= $2 AND delivered_ms IS NOT NULL ORDER BY id",
+        )
+        .bind(plugin)
+        .bind(since_ms)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q(what))?;
+        rows.iter()
+            .map(|r| r.try_get("payload").map_err(q(what)))
+            .collect()
+    }
+
     pub async fn outbox_stats(&self, plugin: &str) -> Result<OutboxStats, StoreError> {
         let row = sqlx::query(
             "SELECT
