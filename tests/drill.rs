@@ -221,7 +221,7 @@ async fn game_day(storage: Option<&str>) {
     assert!(leftovers(&moto).await.is_empty());
 
     // Interrupted while waiting: reverted all the same, exit 130.
-    let mut child = Command::new(simian_bin())
+    let child = Command::new(simian_bin())
         .args(["drill", "--config"])
         .arg(env.config_path())
         .envs(moto.env())
