@@ -17,6 +17,7 @@ use prometheus_client::registry::Registry;
 type Labels = Vec<(&'static str, String)>;
 type Counters = Family<Labels, Counter>;
 type Gauges = Family<Labels, Gauge<f64, AtomicU64>>;
+type Seconds = Family<Labels, Counter<f64, AtomicU64>>;
 
 /// Every metric the host exports.
 pub struct Metrics {
@@ -37,6 +38,9 @@ pub struct Metrics {
     pub outbox_failing: Gauges,
     pub events: Counters,
     pub event_lag: Gauges,
+    /// Time spent refreshing from events (describe, record, audit, queue notices), apart
+    /// from waiting on the queue.
+    pub event_refresh_seconds: Seconds,
     pub alarms: Gauges,
 }
 
@@ -92,6 +96,10 @@ impl Default for Metrics {
                 "Waiting batches whose last delivery failed, by notifier"
             ),
             events: metric!("events", "CloudTrail event messages received, by result"),
+            event_refresh_seconds: metric!(
+                "event_refresh_seconds",
+                "Seconds spent refreshing items from events (not waiting on the queue)"
+            ),
             event_lag: metric!(
                 "event_lag_seconds",
                 "Now minus the event time of the newest event batch's oldest event"

@@ -68,11 +68,7 @@ impl EventPipe {
 
     /// Put one CloudTrail record on the bus, as EventBridge would wrap it.
     pub async fn put(&self, record: &Value) {
-        let source = record["eventSource"]
-            .as_str()
-            .and_then(|s| s.split('.').next())
-            .map(|s| format!("aws.{s}"))
-            .unwrap_or_else(|| "aws.unknown".into());
+        let source = source_of(record);
         let out = self
             .bus
             .put_events()
@@ -87,6 +83,89 @@ impl EventPipe {
             .await
             .expect("put events");
         assert_eq!(out.failed_entry_count(), 0, "{out:?}");
+    }
+
+    /// Put many records, ten per `PutEvents` call (its limit), several calls at a time.
+    pub async fn put_many(&self, records: &[Value]) {
+        let calls: Vec<_> = records
+            .chunks(10)
+            .map(|chunk| {
+                let entries: Vec<_> = chunk
+                    .iter()
+                    .map(|r| {
+                        aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+                            .source(source_of(r))
+                            .detail_type("AWS API Call via CloudTrail")
+                            .detail(r.to_string())
+                            .build()
+                    })
+                    .collect();
+                let bus = self.bus.clone();
+                async move {
+                    let out = bus
+                        .put_events()
+                        .set_entries(Some(entries))
+                        .send()
+                        .await
+                        .expect("put events");
+                    assert_eq!(out.failed_entry_count(), 0, "{out:?}");
+                }
+            })
+            .collect();
+        let mut calls = calls.into_iter();
+        loop {
+            let wave: Vec<_> = calls.by_ref().take(8).map(tokio::spawn).collect();
+            if wave.is_empty() {
+                break;
+            }
+            for call in wave {
+                call.await.expect("put events task");
+            }
+        }
+    }
+
+    /// Send records straight to the queue as EventBridge would deliver them, ten per call,
+    /// each delayed so that all become visible together at `visible_at` (to the second): the
+    /// host's side of the path alone, a full queue at once, without the bus's delivery time.
+    pub async fn send_many_visible_at(&self, records: &[Value], visible_at: std::time::Instant) {
+        for (c, chunk) in records.chunks(10).enumerate() {
+            let delay = visible_at
+                .saturating_duration_since(std::time::Instant::now())
+                .as_secs_f64()
+                .round() as i32;
+            let entries: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let body = json!({
+                        "version": "0",
+                        "id": format!("eb-{c}-{i}"),
+                        "detail-type": "AWS API Call via CloudTrail",
+                        "source": source_of(r),
+                        "account": r["recipientAccountId"],
+                        "time": r["eventTime"],
+                        "region": r["awsRegion"],
+                        "resources": [],
+                        "detail": r,
+                    });
+                    aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .delay_seconds(delay)
+                        .message_body(body.to_string())
+                        .build()
+                        .expect("entry")
+                })
+                .collect();
+            let out = self
+                .sqs
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .expect("send message batch");
+            assert!(out.failed().is_empty(), "{out:?}");
+        }
     }
 
     /// Send a raw body straight to the queue (a redelivery, or poison).
@@ -133,6 +212,15 @@ impl EventPipe {
         }
         false
     }
+}
+
+/// EventBridge's source for a CloudTrail record: `aws.ec2` for `ec2.amazonaws.com`.
+fn source_of(record: &Value) -> String {
+    record["eventSource"]
+        .as_str()
+        .and_then(|s| s.split('.').next())
+        .map(|s| format!("aws.{s}"))
+        .unwrap_or_else(|| "aws.unknown".into())
 }
 
 /// A CloudTrail record of a successful call by alice in `account`.

@@ -10,6 +10,8 @@ pub struct Received {
     pub method: String,
     pub path: String,
     pub body: Vec<u8>,
+    /// When the request had been read (latency benchmarks).
+    pub at: std::time::Instant,
 }
 
 pub struct Receiver {
@@ -62,6 +64,7 @@ impl Receiver {
                         method,
                         path,
                         body: req_body,
+                        at: std::time::Instant::now(),
                     });
                 }
                 let response = match &redirect_to {

@@ -106,7 +106,22 @@ pub fn wasm(crate_name: &str) -> PathBuf {
 /// The real `simian` binary, built in the tests' own profile.
 pub fn simian_bin() -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| run_cargo(&["build", "-p", "simian", "--bin", "simian"]));
+    BUILT.get_or_init(|| {
+        // Benchmarks (`…/release`) time the host as `cargo bench` builds it.
+        if profile_dir().ends_with("release") {
+            run_cargo(&[
+                "build",
+                "--profile",
+                "bench",
+                "-p",
+                "simian",
+                "--bin",
+                "simian",
+            ]);
+        } else {
+            run_cargo(&["build", "-p", "simian", "--bin", "simian"]);
+        }
+    });
     profile_dir().join("simian")
 }
 

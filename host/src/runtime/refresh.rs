@@ -409,6 +409,7 @@ pub async fn refresh(
     batch: Vec<Received>,
 ) -> BatchOutcome {
     let config = runtime.config();
+    let started = Instant::now();
     let mut out = BatchOutcome::default();
     let groups = sort(runtime, &config, batch, &mut out).await;
     let oldest = groups
@@ -432,6 +433,11 @@ pub async fn refresh(
             .get_or_create(&labels([("result", r.as_str())]))
             .inc_by(*n);
     }
+    runtime
+        .metrics
+        .event_refresh_seconds
+        .get_or_create(&vec![])
+        .inc_by(started.elapsed().as_secs_f64());
     out
 }
 

@@ -14,6 +14,9 @@ use crate::item::Item;
 
 pub const SECURITY_GROUP: &str = "AWS::EC2::SecurityGroup";
 
+/// EC2 takes at most 200 values per filter.
+const FILTER_VALUES: usize = 200;
+
 /// EC2: the security groups of one region.
 pub struct Ec2Watcher;
 
@@ -56,7 +59,11 @@ impl super::Watcher for Ec2Watcher {
         if refs.is_empty() || !refs.iter().all(|r| r.starts_with("sg-")) {
             return super::describe_by_listing(self, session, region, resource_type, refs).await;
         }
-        fetch(session, region, Some(refs)).await
+        let mut items = Vec::with_capacity(refs.len());
+        for chunk in refs.chunks(FILTER_VALUES) {
+            items.extend(fetch(session, region, Some(chunk)).await?);
+        }
+        Ok(items)
     }
 }
 
