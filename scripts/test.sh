@@ -10,6 +10,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/simian-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Two cores: one rustc at a time per crate graph is already parallel enough.
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
+# The shared target directory outlives every run: incremental caches grew it past 40 GB and
+# filled the disk. Whole-crate rebuilds of the workspace cost less than that.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
