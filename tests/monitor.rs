@@ -1,5 +1,6 @@
 //! The host watching itself, end to end: `simian run` in front of a fault proxy that makes
 //! one account unreachable (its role cannot be assumed) and a webhook receiver that is down.
+//! The account's listings keep failing and go stale.
 //! The monitor raises a notice for each through the other notifiers (the SMTP sink receives
 //! them, the failing webhook never hears about itself), `/health/ready` says not ready and
 //! `/metrics` shows the alarms; after recovery every notice is cleared and the host is ready.
@@ -148,6 +149,16 @@ async fn monitoring(storage: Option<&str>) {
         smtp.messages(),
         host.log_text()
     );
+    // Its listings also go stale: no complete listing within twice the interval.
+    assert!(
+        wait_until(Duration::from_secs(60), || mails_with(
+            &smtp,
+            &["Monitoring: Listings are stale", LOCKED]
+        ) == 1),
+        "no staleness notice:\n{:#?}\n{}",
+        smtp.messages(),
+        host.log_text()
+    );
     // And the webhook, failing delivery after delivery, is reported to the others only.
     assert!(
         wait_until(Duration::from_secs(60), || mails_with(
@@ -201,6 +212,10 @@ async fn monitoring(storage: Option<&str>) {
                 && mails_with(
                     &smtp,
                     &["Fixed issues", "Monitoring: A notifier keeps failing"],
+                ) == 1
+                && mails_with(
+                    &smtp,
+                    &["Fixed issues", "Monitoring: Listings are stale", LOCKED],
                 ) == 1
         }),
         "the notices were not cleared:\n{:#?}\n{}",
