@@ -16,6 +16,7 @@ use simian_tests::{Env, deploy_shipped, simian_bin, wait_until};
 
 fn config(smtp: u16, hook: u16, drill: &str, storage: Option<&str>) -> String {
     let storage = storage.map_or(String::new(), |url| format!("[storage]\nurl = \"{url}\"\n"));
+    let notifiers = simian_tests::notifier_sections(smtp, hook, "sec@example.com", 5);
     format!(
         r#"
 {storage}
@@ -36,26 +37,10 @@ interval_seconds = 2
 retry_initial_ms = 200
 retry_max_ms = 1000
 
-[smtp]
-host = "127.0.0.1"
-port = {smtp}
-from = "simian@example.com"
-tls = "none"
-
 [plugin.s3-bucket.grants]
 accounts = true
 
-[plugin.email-notifier.settings]
-subscriptions = [{{ to = ["sec@example.com"], accounts = ["*"], min_score = 5 }}]
-
-[plugin.email-notifier.grants]
-mail = {{ recipients = ["sec@example.com"] }}
-
-[plugin.webhook-notifier.settings]
-url = "http://127.0.0.1:{hook}/hooks/simian"
-
-[plugin.webhook-notifier.grants]
-http = {{ origins = ["http://127.0.0.1:{hook}"], private_networks = ["127.0.0.0/8"] }}
+{notifiers}
 "#
     )
 }

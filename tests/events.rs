@@ -16,6 +16,7 @@ use simian_tests::{Env, HostProcess, deploy_shipped, wait_until};
 
 fn config(queue_url: &str, smtp: u16, hook: u16, metrics: u16, storage: Option<&str>) -> String {
     let storage = storage.map_or(String::new(), |url| format!("[storage]\nurl = \"{url}\"\n"));
+    let notifiers = simian_tests::notifier_sections(smtp, hook, "sec@example.com", 0);
     format!(
         r#"
 {storage}
@@ -41,23 +42,7 @@ listen = "127.0.0.1:{metrics}"
 retry_initial_ms = 200
 retry_max_ms = 1000
 
-[smtp]
-host = "127.0.0.1"
-port = {smtp}
-from = "simian@example.com"
-tls = "none"
-
-[plugin.email-notifier.settings]
-subscriptions = [{{ to = ["sec@example.com"], accounts = ["*"], min_score = 0 }}]
-
-[plugin.email-notifier.grants]
-mail = {{ recipients = ["sec@example.com"] }}
-
-[plugin.webhook-notifier.settings]
-url = "http://127.0.0.1:{hook}/hooks/simian"
-
-[plugin.webhook-notifier.grants]
-http = {{ origins = ["http://127.0.0.1:{hook}"], private_networks = ["127.0.0.0/8"] }}
+{notifiers}
 "#
     )
 }

@@ -19,6 +19,7 @@ const LOCKED: &str = "111111111111";
 
 fn config(smtp: u16, hook: u16, metrics: u16, storage: Option<&str>) -> String {
     let storage = storage.map_or(String::new(), |url| format!("[storage]\nurl = \"{url}\"\n"));
+    let notifiers = simian_tests::notifier_sections(smtp, hook, "ops@example.com", 0);
     format!(
         r#"
 {storage}
@@ -50,23 +51,7 @@ failed_deliveries = 2
 retry_initial_ms = 100
 retry_max_ms = 300
 
-[smtp]
-host = "127.0.0.1"
-port = {smtp}
-from = "simian@example.com"
-tls = "none"
-
-[plugin.email-notifier.settings]
-subscriptions = [{{ to = ["ops@example.com"], accounts = ["*"], min_score = 0 }}]
-
-[plugin.email-notifier.grants]
-mail = {{ recipients = ["ops@example.com"] }}
-
-[plugin.webhook-notifier.settings]
-url = "http://127.0.0.1:{hook}/hooks/simian"
-
-[plugin.webhook-notifier.grants]
-http = {{ origins = ["http://127.0.0.1:{hook}"], private_networks = ["127.0.0.0/8"] }}
+{notifiers}
 "#
     )
 }

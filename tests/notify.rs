@@ -16,6 +16,7 @@ const SECOND: &str = "111111111111";
 
 fn config(smtp_port: u16, hook_port: u16, storage: Option<&str>) -> String {
     let storage = storage.map_or(String::new(), |url| format!("[storage]\nurl = \"{url}\"\n"));
+    let notifiers = simian_tests::notifier_sections(smtp_port, hook_port, "sec@example.com", 0);
     format!(
         r#"
 {storage}
@@ -40,23 +41,7 @@ interval_seconds = 2
 retry_initial_ms = 200
 retry_max_ms = 1000
 
-[smtp]
-host = "127.0.0.1"
-port = {smtp_port}
-from = "simian@example.com"
-tls = "none"
-
-[plugin.email-notifier.settings]
-subscriptions = [{{ to = ["sec@example.com"], accounts = ["*"], min_score = 0 }}]
-
-[plugin.email-notifier.grants]
-mail = {{ recipients = ["sec@example.com"] }}
-
-[plugin.webhook-notifier.settings]
-url = "http://127.0.0.1:{hook_port}/hooks/simian"
-
-[plugin.webhook-notifier.grants]
-http = {{ origins = ["http://127.0.0.1:{hook_port}"], private_networks = ["127.0.0.0/8"] }}
+{notifiers}
 "#
     )
 }

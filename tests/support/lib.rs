@@ -307,6 +307,33 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
+/// `[smtp]` on the SMTP sink's port and the shipped email and webhook notifiers' sections:
+/// mail to `to` for every account from `min_score` up, posts to the loopback receiver on
+/// `hook`.
+pub fn notifier_sections(smtp: u16, hook: u16, to: &str, min_score: u32) -> String {
+    format!(
+        r#"
+[smtp]
+host = "127.0.0.1"
+port = {smtp}
+from = "simian@example.com"
+tls = "none"
+
+[plugin.email-notifier.settings]
+subscriptions = [{{ to = ["{to}"], accounts = ["*"], min_score = {min_score} }}]
+
+[plugin.email-notifier.grants]
+mail = {{ recipients = ["{to}"] }}
+
+[plugin.webhook-notifier.settings]
+url = "http://127.0.0.1:{hook}/hooks/simian"
+
+[plugin.webhook-notifier.grants]
+http = {{ origins = ["http://127.0.0.1:{hook}"], private_networks = ["127.0.0.0/8"] }}
+"#
+    )
+}
+
 /// A security group item open on 22 to the world, plus a clean one.
 pub fn sg_items() -> String {
     serde_json::json!([

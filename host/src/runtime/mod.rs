@@ -165,27 +165,39 @@ impl Runtime {
         // Always, even with no auditor serving: a deleted item's open issues are fixed (the
         // resource is gone), whoever raised them.
         let judged = !self.plugins.snapshot().is_empty();
-        let audit = crate::pipeline::audit_changes(
-            store,
-            &self.plugins,
-            &report.changes,
-            config.plugins.batch_size,
-        )
-        .await?;
         let origin = format!("sweep:{}", report.sweep.id.0);
-        crate::notify::publish(
-            store,
-            &self.plugins,
-            &origin,
-            &report.changes,
-            &audit,
-            &self.notify_wake,
-        )
-        .await;
+        let audit = self.judge_and_notify(&report.changes, &origin).await?;
         if judged {
             report.audit = Some(audit);
         }
         Ok(report)
+    }
+
+    /// Audit recorded changes with the serving auditors, then queue their news for every
+    /// notifier (and wake the deliverer): what follows a sweep and an event refresh alike.
+    pub async fn judge_and_notify(
+        &self,
+        changes: &[crate::store::Change],
+        origin: &str,
+    ) -> anyhow::Result<crate::pipeline::PipelineSummary> {
+        let store = self.store()?;
+        let audit = crate::pipeline::audit_changes(
+            store,
+            &self.plugins,
+            changes,
+            self.config().plugins.batch_size,
+        )
+        .await?;
+        crate::notify::publish(
+            store,
+            &self.plugins,
+            origin,
+            changes,
+            &audit,
+            &self.notify_wake,
+        )
+        .await;
+        Ok(audit)
     }
 
     /// Where `[events] lookup` asks who made a change.

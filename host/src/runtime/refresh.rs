@@ -498,22 +498,9 @@ async fn record_groups(
     {
         runtime.services.refresh_inventory(store, config).await?;
     }
-    let audit = crate::pipeline::audit_changes(
-        store,
-        &runtime.plugins,
-        &out.changes,
-        config.plugins.batch_size,
-    )
-    .await?;
-    crate::notify::publish(
-        store,
-        &runtime.plugins,
-        &format!("event:{}", sweep.0),
-        &out.changes,
-        &audit,
-        &runtime.notify_wake,
-    )
-    .await;
+    let audit = runtime
+        .judge_and_notify(&out.changes, &format!("event:{}", sweep.0))
+        .await?;
     tracing::info!(
         sweep = sweep.0,
         changes = out.changes.len(),
