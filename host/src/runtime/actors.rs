@@ -13,7 +13,7 @@ use crate::events::lookup::LookupRequest;
 use crate::resource_types::GLOBAL_REGION;
 use crate::store::{Change, ChangeKind, now_ms};
 use crate::text::for_log;
-use crate::watch::session::{AccountSession, hub_config};
+use crate::watch::session::{AccountSession, home_region, hub_config};
 
 /// Changes looked up per sweep (CloudTrail answers 2 lookups a second per account and region).
 pub const MAX_LOOKUPS: usize = 50;
@@ -29,11 +29,7 @@ impl Runtime {
         };
         let lookup = self.actor_lookup();
         let hub = hub_config(&config.aws).await;
-        let home = config
-            .aws
-            .region
-            .clone()
-            .unwrap_or_else(|| "us-east-1".into());
+        let home = home_region(&config.aws, &hub);
         let mut sessions: HashMap<String, Option<AccountSession>> = HashMap::new();
         let pending = changes.iter().filter(|c| c.actor.is_none()).count();
         if pending > MAX_LOOKUPS {

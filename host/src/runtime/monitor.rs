@@ -204,9 +204,12 @@ impl Runtime {
                 for t in w.resource_types() {
                     let regions: Vec<String> = match w.region_scope() {
                         RegionScope::Global => vec![GLOBAL_REGION.to_string()],
-                        RegionScope::PerRegion if account.regions.is_empty() => vec![home.clone()],
-                        RegionScope::PerRegion => account.regions.clone(),
-                        RegionScope::Located => {
+                        RegionScope::PerRegion if !account.regions.is_empty() => {
+                            account.regions.clone()
+                        }
+                        // The home region, wherever the sweeps found it to be (the hub's
+                        // region may come from its environment, which only a sweep reads).
+                        RegionScope::PerRegion | RegionScope::Located => {
                             let mut rs: Vec<String> = ages
                                 .iter()
                                 .filter(|a| a.account_id == account.id && a.resource_type == *t)

@@ -28,7 +28,7 @@ use crate::metrics::labels;
 use crate::resource_types::GLOBAL_REGION;
 use crate::store::{Change, Listing, Refresh, Scope};
 use crate::text::for_log;
-use crate::watch::session::{AccountSession, hub_config};
+use crate::watch::session::{AccountSession, home_region, hub_config};
 use crate::watch::{RegionScope, Watcher, answers_to, watcher_of};
 
 /// Messages one refresh takes at most; the rest wait for the next.
@@ -126,17 +126,34 @@ pub struct Sessions {
 }
 
 impl Sessions {
-    async fn get(
-        &mut self,
-        config: &Arc<Config>,
-        account: &str,
-    ) -> Result<Arc<AccountSession>, String> {
-        // A reloaded configuration may have changed roles or AWS settings: start afresh.
+    /// A reloaded configuration may have changed roles or AWS settings: start afresh.
+    async fn follow(&mut self, config: &Arc<Config>) {
         if !self.config.as_ref().is_some_and(|c| Arc::ptr_eq(c, config)) {
             self.open.clear();
             self.hub = Some(hub_config(&config.aws).await);
             self.config = Some(config.clone());
         }
+    }
+
+    /// The home region, as the sweep has it.
+    async fn home(&mut self, config: &Arc<Config>) -> String {
+        self.follow(config).await;
+        match &self.hub {
+            Some(hub) => home_region(&config.aws, hub),
+            None => config
+                .aws
+                .region
+                .clone()
+                .unwrap_or_else(|| "us-east-1".into()),
+        }
+    }
+
+    async fn get(
+        &mut self,
+        config: &Arc<Config>,
+        account: &str,
+    ) -> Result<Arc<AccountSession>, String> {
+        self.follow(config).await;
         if let Some((s, at)) = self.open.get(account)
             && at.elapsed() < SESSION_TTL
         {
@@ -190,17 +207,13 @@ struct Candidate {
 /// The region to describe an event's resource in, or None if it is not one simian watches.
 fn describe_region(
     config: &Config,
+    home: &str,
     account: &str,
     watcher: &dyn Watcher,
     event: &CloudEvent,
 ) -> Option<String> {
-    let home = config
-        .aws
-        .region
-        .clone()
-        .unwrap_or_else(|| "us-east-1".into());
     match watcher.region_scope() {
-        RegionScope::Global | RegionScope::Located => Some(home),
+        RegionScope::Global | RegionScope::Located => Some(home.to_string()),
         RegionScope::PerRegion => {
             let region = event.region.clone()?;
             let a = config.accounts.iter().find(|a| a.id == account)?;
@@ -218,6 +231,7 @@ fn describe_region(
 async fn sort(
     runtime: &Runtime,
     config: &Config,
+    home: &str,
     batch: Vec<Received>,
     out: &mut BatchOutcome,
 ) -> BTreeMap<GroupKey, Group> {
@@ -260,7 +274,7 @@ async fn sort(
         let mut places = Vec::new();
         for t in &named {
             if let Some(w) = watcher_of(t.resource_type)
-                && let Some(region) = describe_region(config, &account, w, &event)
+                && let Some(region) = describe_region(config, home, &account, w, &event)
             {
                 places.push((t.resource_type, region));
             }
@@ -411,7 +425,8 @@ pub async fn refresh(
     let config = runtime.config();
     let started = Instant::now();
     let mut out = BatchOutcome::default();
-    let groups = sort(runtime, &config, batch, &mut out).await;
+    let home = sessions.home(&config).await;
+    let groups = sort(runtime, &config, &home, batch, &mut out).await;
     let oldest = groups
         .values()
         .flat_map(|g| g.actor_of.values().map(|(t, _)| *t))

@@ -16,7 +16,7 @@ use crate::config::{AccountConfig, Config};
 use crate::item::Item;
 use crate::resource_types::GLOBAL_REGION;
 use crate::store::{ItemFilter, Listing, Scope, ScopeSummary, Store, StoreError, SweepRecord};
-use crate::watch::session::{AccountSession, hub_config};
+use crate::watch::session::{AccountSession, home_region, hub_config};
 use crate::watch::{RegionScope, WatchError, WatchErrorKind, Watcher, registry};
 
 #[derive(Debug, Clone, Default)]
@@ -235,12 +235,7 @@ async fn sweep_account(
     opts: &SweepOptions,
     rec: &Recorder<'_>,
 ) -> Result<AccountOutcome, StoreError> {
-    let home = config
-        .aws
-        .region
-        .clone()
-        .or_else(|| hub.region().map(|r| r.to_string()))
-        .unwrap_or_else(|| "us-east-1".into());
+    let home = home_region(&config.aws, hub);
     let regions = if account.regions.is_empty() {
         vec![home.clone()]
     } else {

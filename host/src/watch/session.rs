@@ -204,6 +204,15 @@ pub async fn hub_config(aws: &AwsConfig) -> SdkConfig {
     config
 }
 
+/// The home region: `[aws] region`, else the hub's (environment, profile), else us-east-1.
+/// Global resources are asked of it, and accounts without `regions` are watched in it.
+pub fn home_region(aws: &AwsConfig, hub: &SdkConfig) -> String {
+    aws.region
+        .clone()
+        .or_else(|| hub.region().map(|r| r.to_string()))
+        .unwrap_or_else(|| "us-east-1".into())
+}
+
 impl AccountSession {
     pub async fn open(
         hub: &SdkConfig,
