@@ -358,6 +358,22 @@ async fn events_refresh(storage: Option<&str>) {
     let gone = &history(&env, &moto, &temp_arn)[1];
     assert_eq!(gone["kind"], "deleted");
     assert_eq!(gone["actor"]["eventId"], "evt-delete");
+
+    // Another queue takes a restart, and the host says so rather than silently ignoring it.
+    env.write_config(&config(
+        &format!("{}-other", pipe.queue_url),
+        smtp.port,
+        hook.port,
+        metrics,
+        storage,
+    ));
+    assert!(
+        wait_until(Duration::from_secs(30), || host
+            .log_text()
+            .contains("\"events.queue_url\"")),
+        "no restart notice for the queue:\n{}",
+        host.log_text()
+    );
     stop(host);
 }
 

@@ -33,6 +33,7 @@ async fn api_and_console(storage: Option<&str>) {
     c.wait_for_issues(&viewer).await;
 
     anonymous_callers_get_nothing(&c).await;
+    metrics_need_a_login_and_readiness_names_nothing(&c, &viewer).await;
     items_filter_and_page(&c, &viewer).await;
     bad_input_is_a_clear_4xx_and_changes_nothing(&c, &viewer, &justifier).await;
     roles_decide_who_writes(&c, &viewer, &justifier, &admin).await;
@@ -43,6 +44,29 @@ async fn api_and_console(storage: Option<&str>) {
     exports_match_the_view(&c, &viewer).await;
     bulk_justify_previews_then_applies(&c, &justifier).await;
     openapi_documents_every_route(&c, &viewer).await;
+}
+
+async fn metrics_need_a_login_and_readiness_names_nothing(c: &Console, viewer: &str) {
+    for token in [None, Some("simian_not-a-token")] {
+        let r = c.get("/metrics", token).await;
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap_or_default();
+        assert!(matches!(status, 401 | 303), "{status}: {body}");
+        assert!(!body.contains("simian_"), "{body}");
+    }
+    let r = c.get("/metrics", Some(viewer)).await;
+    assert_eq!(r.status().as_u16(), 200);
+    let text = r.text().await.expect("metrics");
+    assert!(text.contains("# TYPE simian_sweeps counter"), "{text}");
+    assert!(text.contains("simian_listings_total{"), "{text}");
+    // Readiness is open to probes, so it says how many, never which.
+    let r = c.get("/health/ready", None).await;
+    assert!(matches!(r.status().as_u16(), 200 | 503));
+    let body = r.text().await.expect("readiness");
+    let v: Value = serde_json::from_str(&body).expect("readiness JSON");
+    assert_eq!(v["store"], "ok", "{body}");
+    assert!(!body.contains("123456789012"), "{body}");
+    assert!(!body.contains("sg-internet-accessible"), "{body}");
 }
 
 async fn anonymous_callers_get_nothing(c: &Console) {

@@ -47,6 +47,11 @@ impl Runtime {
                 old.plugins.max_memory_mib != new.plugins.max_memory_mib,
             ),
             ("smtp", old.smtp != new.smtp),
+            (
+                "events.queue_url",
+                old.events.queue_url != new.events.queue_url,
+            ),
+            ("monitor.listen", old.monitor.listen != new.monitor.listen),
         ] {
             if differs {
                 change.needs_restart.push(what);
