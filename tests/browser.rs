@@ -34,12 +34,18 @@ async fn a_security_engineer_works_through_the_console() {
     b.type_into(&b.find("#q").await, "open-ssh").await;
     b.click(&b.find("#filter").await).await;
     b.wait_for_text("#item-total", "1").await;
-    let links = b.find_all("a.item-link").await;
-    assert_eq!(links.len(), 1);
-    assert_eq!(b.text(&links[0]).await, "open-ssh");
+    // Typing and clicking may each swap the table in: read and click the link in the page,
+    // never through a reference a later swap can leave stale.
+    b.wait_for_text("a.item-link", "open-ssh").await;
+    assert_eq!(
+        b.run("return document.querySelectorAll('a.item-link').length;")
+            .await,
+        1
+    );
 
     // The item page: the hostile tag is text, and nothing of it ran.
-    b.click(&links[0]).await;
+    b.run("document.querySelector('a.item-link').click();")
+        .await;
     b.wait_for("#item-arn").await;
     let tag = b.wait_for("td.tag-value").await;
     assert_eq!(b.text(&tag).await, HOSTILE_TAG);

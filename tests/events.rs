@@ -34,9 +34,12 @@ interval_minutes = 60
 [events]
 queue_url = "{queue_url}"
 debounce_ms = 100
+wait_seconds = 2
+lag_alarm_seconds = 60
 
 [monitor]
 listen = "127.0.0.1:{metrics}"
+check_seconds = 1
 
 [notify]
 retry_initial_ms = 200
@@ -358,6 +361,34 @@ async fn events_refresh(storage: Option<&str>) {
     let gone = &history(&env, &moto, &temp_arn)[1];
     assert_eq!(gone["kind"], "deleted");
     assert_eq!(gone["actor"]["eventId"], "evt-delete");
+
+    // An event that took an hour to arrive raises the lag notice; the drained queue clears it.
+    let mut late = record(
+        ACCOUNT,
+        "ec2.amazonaws.com",
+        "AuthorizeSecurityGroupIngress",
+        json!({"groupId": web}),
+        json!({"_return": true}),
+        "evt-late",
+    );
+    late["eventTime"] = simian::when::rfc3339(simian::store::now_ms() - 3_600_000).into();
+    pipe.put(&late).await;
+    let lag_notice = |fixed: bool| {
+        smtp.messages().iter().any(|m| {
+            m.text.contains("Monitoring: CloudTrail events lag")
+                && m.text.contains("Fixed issues") == fixed
+        })
+    };
+    assert!(
+        wait_until(Duration::from_secs(30), || lag_notice(false)),
+        "no lag notice:\n{}",
+        host.log_text()
+    );
+    assert!(
+        wait_until(Duration::from_secs(30), || lag_notice(true)),
+        "the lag notice was not cleared:\n{}",
+        host.log_text()
+    );
 
     // Another queue takes a restart, and the host says so rather than silently ignoring it.
     env.write_config(&config(

@@ -70,6 +70,10 @@ pub async fn start(runtime: Arc<Runtime>) -> Option<EventRefresh> {
                             .observed
                             .receive_failures
                             .store(0, Ordering::Relaxed);
+                        // A drained queue lags by nothing, however late the last batch was.
+                        if messages.is_empty() {
+                            runtime.metrics.event_lag.get_or_create(&vec![]).set(0.0);
+                        }
                         for m in messages {
                             if tx.send(m).await.is_err() {
                                 return;
