@@ -15,7 +15,7 @@ use simian::runtime::{Runtime, StoreAccess};
 use simian::store::Via;
 use simian::watch::session::AccountSession;
 use simian_model::actor::Actor;
-use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, attach, aws_env, revoke_tcp};
+use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, attach, aws_env, create_group, revoke_tcp};
 use simian_tests::pg::on_postgres;
 
 const SG: &str = "AWS::EC2::SecurityGroup";
@@ -73,16 +73,7 @@ async fn sweep_found_changes_get_their_actor_on_sqlite_and_postgres() {
 
 async fn scenario(moto: &Moto, dir: &std::path::Path, url: &str, group: &str) {
     let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config().await);
-    let id = ec2
-        .create_security_group()
-        .group_name(group)
-        .description("web")
-        .send()
-        .await
-        .expect("sg")
-        .group_id()
-        .expect("id")
-        .to_string();
+    let id = create_group(&ec2, group, "web").await;
     attach(&ec2, &[&id]).await;
     let arn = format!("arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{id}");
     let config = Config::parse(

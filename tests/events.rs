@@ -7,9 +7,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use simian_tests::cloudtrail::{ALICE, EventPipe, record};
+use simian_tests::cloudtrail::{ALICE, EventPipe, group_event, record};
 use simian_tests::http::Receiver;
-use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, attach, free_port, revoke_tcp};
+use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, attach, create_group, free_port, revoke_tcp};
 use simian_tests::pg::on_postgres;
 use simian_tests::smtp::SmtpSink;
 use simian_tests::{Env, HostProcess, deploy_shipped, wait_until};
@@ -116,16 +116,7 @@ async fn events_refresh(storage: Option<&str>) {
     let moto = Moto::start();
     let conf = moto.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&conf);
-    let web = ec2
-        .create_security_group()
-        .group_name("web")
-        .description("web servers")
-        .send()
-        .await
-        .expect("sg")
-        .group_id()
-        .expect("id")
-        .to_string();
+    let web = create_group(&ec2, "web", "web servers").await;
     attach(&ec2, &[&web]).await;
     let pipe = EventPipe::create(&conf, "simian-events").await;
     let smtp = SmtpSink::start();
@@ -242,12 +233,9 @@ async fn events_refresh(storage: Option<&str>) {
     pipe.send_raw(r#"{"detail": {"eventName": "AuthorizeSecurityGroupIngress"}}"#)
         .await;
     revoke_tcp(&ec2, &web, 22, "0.0.0.0/0").await;
-    pipe.put(&record(
-        ACCOUNT,
-        "ec2.amazonaws.com",
+    pipe.put(&group_event(
         "RevokeSecurityGroupIngress",
-        json!({"groupId": web}),
-        json!({"_return": true}),
+        &web,
         "evt-close-ssh",
     ))
     .await;
@@ -297,16 +285,7 @@ async fn events_refresh(storage: Option<&str>) {
     assert_eq!(history(&env, &moto, &arn).len(), 3);
 
     // A group created and deleted: the delete event makes a deletion only once it is gone.
-    let temp = ec2
-        .create_security_group()
-        .group_name("temp")
-        .description("short-lived")
-        .send()
-        .await
-        .expect("sg")
-        .group_id()
-        .expect("id")
-        .to_string();
+    let temp = create_group(&ec2, "temp", "short-lived").await;
     pipe.put(&record(
         ACCOUNT,
         "ec2.amazonaws.com",
@@ -326,14 +305,7 @@ async fn events_refresh(storage: Option<&str>) {
     );
     assert_eq!(history(&env, &moto, &temp_arn)[0]["kind"], "created");
     // Said deleted while it still exists (a failed or premature delete): no deletion.
-    let early = record(
-        ACCOUNT,
-        "ec2.amazonaws.com",
-        "DeleteSecurityGroup",
-        json!({"groupId": temp}),
-        json!({"_return": true}),
-        "evt-delete-early",
-    );
+    let early = group_event("DeleteSecurityGroup", &temp, "evt-delete-early");
     pipe.put(&early).await;
     assert!(pipe.wait_drained(Duration::from_secs(30)).await);
     assert_eq!(history(&env, &moto, &temp_arn).len(), 1);
@@ -342,15 +314,8 @@ async fn events_refresh(storage: Option<&str>) {
         .send()
         .await
         .expect("delete");
-    pipe.put(&record(
-        ACCOUNT,
-        "ec2.amazonaws.com",
-        "DeleteSecurityGroup",
-        json!({"groupId": temp}),
-        json!({"_return": true}),
-        "evt-delete",
-    ))
-    .await;
+    pipe.put(&group_event("DeleteSecurityGroup", &temp, "evt-delete"))
+        .await;
     assert!(
         wait_until(Duration::from_secs(30), || history(&env, &moto, &temp_arn)
             .len()
@@ -363,14 +328,7 @@ async fn events_refresh(storage: Option<&str>) {
     assert_eq!(gone["actor"]["eventId"], "evt-delete");
 
     // An event that took an hour to arrive raises the lag notice; the drained queue clears it.
-    let mut late = record(
-        ACCOUNT,
-        "ec2.amazonaws.com",
-        "AuthorizeSecurityGroupIngress",
-        json!({"groupId": web}),
-        json!({"_return": true}),
-        "evt-late",
-    );
+    let mut late = group_event("AuthorizeSecurityGroupIngress", &web, "evt-late");
     late["eventTime"] = simian::when::rfc3339(simian::store::now_ms() - 3_600_000).into();
     pipe.put(&late).await;
     let lag_notice = |fixed: bool| {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 use simian_tests::fault::{Fault, FaultProxy};
 use simian_tests::http::Receiver;
-use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, attach, aws_env, free_port};
+use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, attach, aws_env, create_group, free_port};
 use simian_tests::pg::on_postgres;
 use simian_tests::smtp::SmtpSink;
 use simian_tests::{Env, deploy_shipped, wait_until};
@@ -84,16 +84,7 @@ async fn a_broken_watcher_and_notifier_raise_and_clear_notices_on_postgres() {
 async fn monitoring(storage: Option<&str>) {
     let moto = Moto::start();
     let ec2 = aws_sdk_ec2::Client::new(&moto.sdk_config().await);
-    let open = ec2
-        .create_security_group()
-        .group_name("open-ssh")
-        .description("ssh from anywhere")
-        .send()
-        .await
-        .expect("sg")
-        .group_id()
-        .expect("id")
-        .to_string();
+    let open = create_group(&ec2, "open-ssh", "ssh from anywhere").await;
     allow_tcp(&ec2, &open, 22, "0.0.0.0/0").await;
     attach(&ec2, &[&open]).await;
     let proxy = FaultProxy::start(moto.port);

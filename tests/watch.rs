@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use simian_tests::Env;
-use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, revoke_tcp, seed_estate};
+use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, create_group, revoke_tcp, seed_estate};
 use simian_tests::report::ok_json;
 
 fn config() -> String {
@@ -562,16 +562,7 @@ async fn an_open_group_scores_by_whether_anything_uses_it() {
     let moto = Moto::start();
     let conf = moto.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&conf);
-    let group = ec2
-        .create_security_group()
-        .group_name("spare-ssh")
-        .description("ssh from anywhere, unused")
-        .send()
-        .await
-        .expect("sg")
-        .group_id()
-        .expect("id")
-        .to_string();
+    let group = create_group(&ec2, "spare-ssh", "ssh from anywhere, unused").await;
     allow_tcp(&ec2, &group, 22, "0.0.0.0/0").await;
     let env = Env::new(&format!(
         "{}\n[plugin.security-group.grants]\naccounts = true\n",

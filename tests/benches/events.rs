@@ -19,10 +19,10 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use simian_tests::cloudtrail::{EventPipe, record};
+use serde_json::Value;
+use simian_tests::cloudtrail::{EventPipe, group_event};
 use simian_tests::http::Receiver;
-use simian_tests::moto::{ACCOUNT, Moto, allow_tcp};
+use simian_tests::moto::{ACCOUNT, Moto, allow_tcp, create_group};
 use simian_tests::{Env, deploy_shipped, wait_until};
 use sqlx::Row;
 
@@ -69,17 +69,6 @@ fn unix_ms() -> i64 {
         .unwrap_or(0)
 }
 
-fn ingress(group: &str, id: &str) -> Value {
-    record(
-        ACCOUNT,
-        "ec2.amazonaws.com",
-        "AuthorizeSecurityGroupIngress",
-        json!({"groupId": group}),
-        json!({"_return": true}),
-        id,
-    )
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     sqlx::any::install_default_drivers();
@@ -89,16 +78,7 @@ async fn main() {
     let started = Instant::now();
     let mut groups = Vec::with_capacity(GROUPS);
     for i in 0..GROUPS {
-        let id = ec2
-            .create_security_group()
-            .group_name(format!("bench-{i}"))
-            .description("bench")
-            .send()
-            .await
-            .expect("sg")
-            .group_id()
-            .expect("id")
-            .to_string();
+        let id = create_group(&ec2, &format!("bench-{i}"), "bench").await;
         groups.push(id);
     }
     let pipe = EventPipe::create(&conf, "simian-bench-events").await;
@@ -154,7 +134,8 @@ http = {{ origins = ["http://127.0.0.1:{}"], private_networks = ["127.0.0.0/8"] 
         allow_tcp(&ec2, group, 22, "0.0.0.0/0").await;
         let id = format!("lat-{i}");
         let (wall, mono) = (unix_ms(), Instant::now());
-        pipe.put(&ingress(group, &id)).await;
+        pipe.put(&group_event("AuthorizeSecurityGroupIngress", group, &id))
+            .await;
         put_at.insert(id, (wall, mono, group.clone()));
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -217,7 +198,7 @@ http = {{ origins = ["http://127.0.0.1:{}"], private_networks = ["127.0.0.0/8"] 
     let records: Vec<Value> = groups
         .iter()
         .enumerate()
-        .map(|(i, group)| ingress(group, &format!("tp-{i}")))
+        .map(|(i, group)| group_event("AuthorizeSecurityGroupIngress", group, &format!("tp-{i}")))
         .collect();
     let (mapped_before, busy_before) = host_figures(metrics_port).await;
     let cpu_before = cpu_seconds(host.child.id());

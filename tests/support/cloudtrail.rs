@@ -258,6 +258,18 @@ pub fn record(
     })
 }
 
+/// A successful EC2 call by alice on security group `group` (request `{"groupId": …}`).
+pub fn group_event(name: &str, group: &str, event_id: &str) -> Value {
+    record(
+        crate::moto::ACCOUNT,
+        "ec2.amazonaws.com",
+        name,
+        json!({"groupId": group}),
+        json!({"_return": true}),
+        event_id,
+    )
+}
+
 /// The time now as CloudTrail writes it.
 pub fn now_rfc3339() -> String {
     simian::when::rfc3339(

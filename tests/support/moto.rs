@@ -135,6 +135,19 @@ pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
 
 pub const ACCOUNT: &str = "123456789012";
 
+/// A new security group in the default VPC; its id.
+pub async fn create_group(ec2: &aws_sdk_ec2::Client, name: &str, description: &str) -> String {
+    ec2.create_security_group()
+        .group_name(name)
+        .description(description)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("create group {name}: {e}"))
+        .group_id()
+        .expect("group id")
+        .to_string()
+}
+
 /// Let `cidr` reach TCP `port` of a group.
 pub async fn allow_tcp(ec2: &aws_sdk_ec2::Client, group_id: &str, port: i32, cidr: &str) {
     ec2.authorize_security_group_ingress()

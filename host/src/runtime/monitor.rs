@@ -197,6 +197,19 @@ impl Runtime {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
+        // Indexed once per pass: accounts × types × regions look them up.
+        let mut last_complete: HashMap<(&str, &str, &str), Option<i64>> = HashMap::new();
+        let mut regions_of: HashMap<(&str, &str), Vec<String>> = HashMap::new();
+        for a in &ages {
+            last_complete.insert(
+                (&a.account_id, &a.region, &a.resource_type),
+                a.last_complete_ms,
+            );
+            regions_of
+                .entry((&a.account_id, &a.resource_type))
+                .or_default()
+                .push(a.region.clone());
+        }
         for account in watched_accounts(&config, None) {
             let mut stale: Vec<String> = Vec::new();
             let mut failing: Vec<String> = Vec::new();
@@ -210,27 +223,18 @@ impl Runtime {
                         // The home region, wherever the sweeps found it to be (the hub's
                         // region may come from its environment, which only a sweep reads).
                         RegionScope::PerRegion | RegionScope::Located => {
-                            let mut rs: Vec<String> = ages
-                                .iter()
-                                .filter(|a| a.account_id == account.id && a.resource_type == *t)
-                                .map(|a| a.region.clone())
-                                .collect();
-                            if rs.is_empty() {
-                                rs.push(home.clone());
+                            match regions_of.get(&(account.id.as_str(), *t)) {
+                                Some(rs) => rs.clone(),
+                                None => vec![home.clone()],
                             }
-                            rs
                         }
                     };
                     let limit = 2 * config.watch.interval(t).as_millis() as i64;
                     for region in regions {
-                        let last = ages
-                            .iter()
-                            .find(|a| {
-                                a.account_id == account.id
-                                    && a.region == region
-                                    && a.resource_type == *t
-                            })
-                            .and_then(|a| a.last_complete_ms)
+                        let last = last_complete
+                            .get(&(account.id.as_str(), region.as_str(), *t))
+                            .copied()
+                            .flatten()
                             .unwrap_or(0);
                         let scope = format!("{region}/{t}");
                         if now - last.max(self.observed.started_ms) > limit {
