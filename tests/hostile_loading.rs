@@ -324,7 +324,7 @@ async fn the_plugin_watcher_does_not_follow_symlinks() {
     std::os::unix::fs::symlink("/usr", env.plugins_dir().join("docs")).expect("symlink");
     let set = load(&env).await;
     let before = inotify_watches();
-    let _reloader = simian::plugin::reload::watch(set.clone()).expect("watcher");
+    let _reloader = simian::plugin::reload::watch(set.clone(), None).expect("watcher");
     let added = inotify_watches().saturating_sub(before);
     // The plugins dir itself, not /usr's thousands of directories.
     assert!(added < 16, "{added} inotify watches for one plugins dir");

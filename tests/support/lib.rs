@@ -83,6 +83,7 @@ pub const PLUGIN_PACKAGES: &[&str] = &[
     "simian-fixture-hostile",
     "simian-fixture-hostile-notifier",
     "simian-fixture-undeclared-import",
+    "simian-fixture-sg-rule-next",
 ];
 
 /// Path of a built plugin component, e.g. `wasm("simian_fixture_hostile")`.

@@ -8,7 +8,9 @@ mod drill_cmd;
 mod output;
 mod plugin_cmd;
 mod plugins_cmd;
+mod replay_cmd;
 mod run_cmd;
+mod shadow_cmd;
 mod store_cmds;
 mod users_cmd;
 
@@ -82,6 +84,29 @@ enum Command {
         account: Option<String>,
         #[arg(long, value_enum, default_value_t = crate::drill::Scenario::OpenSg)]
         scenario: crate::drill::Scenario,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Run one auditor over every stored revision, in order: when each finding first
+    /// appeared (and who made that change), when it was fixed, how long it was open. Reads
+    /// only; the live issues never change (exit 3 if the plugin failed on some revision).
+    Replay {
+        /// A deployed plugin's id, a plugin directory, or a .wasm with plugin.toml beside it.
+        plugin: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Only revisions from this moment on (YYYY-MM-DD, RFC 3339 or unix ms), plus the one
+        /// in force then.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+        /// Only this resource type (repeatable); the plugin must audit it.
+        #[arg(long = "type")]
+        types: Vec<String>,
+        /// Concurrent plugin calls (default: the number of cores).
+        #[arg(long)]
+        workers: Option<usize>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -276,6 +301,30 @@ enum PluginCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Try a new version of an auditor beside the live one: stage it in
+    /// `plugins/.shadow/<id>/`, judge the current items, and show what it would open, fix and
+    /// re-score against the live version's open issues. Records no issues.
+    Shadow {
+        /// A plugin directory, or a .wasm with plugin.toml beside it.
+        candidate: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Swap the shadow candidate of plugin ID in as the live version (a running host
+    /// hot-swaps it; a pinned plugin is re-pinned).
+    Promote {
+        id: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Drop the shadow candidate of plugin ID; the live version is untouched.
+    Discard {
+        id: String,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Validate a plugin file and print what it says about itself and what it needs.
     Check {
         file: PathBuf,
@@ -348,6 +397,17 @@ pub fn main() -> ExitCode {
             Command::Plugin(PluginCommand::Trust { dir, config }) => {
                 plugin_cmd::trust(&dir, config.as_deref())
             }
+            Command::Plugin(PluginCommand::Shadow {
+                candidate,
+                config,
+                format,
+            }) => shadow_cmd::shadow(&candidate, config.as_deref(), format).await,
+            Command::Plugin(PluginCommand::Promote { id, config }) => {
+                shadow_cmd::promote(&id, config.as_deref()).await
+            }
+            Command::Plugin(PluginCommand::Discard { id, config }) => {
+                shadow_cmd::discard(&id, config.as_deref()).await
+            }
             Command::Plugin(PluginCommand::Check { file, format }) => {
                 plugin_cmd::check(&file, format).await
             }
@@ -363,6 +423,25 @@ pub fn main() -> ExitCode {
                 scenario,
                 format,
             } => drill_cmd::run(config.as_deref(), account.as_deref(), scenario, format).await,
+            Command::Replay {
+                plugin,
+                config,
+                since,
+                account,
+                types,
+                workers,
+                format,
+            } => {
+                let args = replay_cmd::Args {
+                    target: plugin,
+                    since,
+                    account,
+                    types,
+                    workers,
+                    format,
+                };
+                replay_cmd::run(config.as_deref(), args).await
+            }
             Command::Items {
                 config,
                 resource_type,

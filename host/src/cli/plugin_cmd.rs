@@ -109,7 +109,7 @@ pub fn new(
 }
 
 /// Write via a temporary name and rename, so a watching host never reads half a file.
-fn place(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn place(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())

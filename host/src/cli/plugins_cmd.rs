@@ -11,7 +11,8 @@ use crate::runtime::{Runtime, StoreAccess};
 
 pub async fn run(config: Option<&Path>, format: Format) -> anyhow::Result<ExitCode> {
     let config = Config::discover(config)?;
-    let listing = match control::request(&config.control_socket(), &Request::Plugins).await? {
+    let shadows = shadow_runs(&config).await;
+    let mut listing = match control::request(&config.control_socket(), &Request::Plugins).await? {
         Some(answer) => answer,
         None => {
             // The store, if there is one yet, knows the notifiers' outboxes.
@@ -29,11 +30,66 @@ pub async fn run(config: Option<&Path>, format: Format) -> anyhow::Result<ExitCo
             })
         }
     };
+    listing["shadows"] = serde_json::to_value(&shadows)?;
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&listing)?),
         Format::Table => print!("{}", render(&listing)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The current shadow run of every plugin with a candidate, from the store (none yet: none).
+async fn shadow_runs(config: &Config) -> Vec<crate::store::ShadowRun> {
+    let Ok(store) = crate::store::Store::open_reader(&config.storage.url).await else {
+        return Vec::new();
+    };
+    let runs = store.current_shadow_runs(None).await.unwrap_or_else(|e| {
+        tracing::warn!("shadow runs not shown: {e}");
+        Vec::new()
+    });
+    store.close().await;
+    runs
+}
+
+fn render_shadows(runs: &[crate::store::ShadowRun]) -> String {
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|r| {
+            vec![
+                r.plugin.clone(),
+                r.version.clone(),
+                r.live_version.clone().unwrap_or_else(|| "-".into()),
+                match r.state {
+                    crate::store::ShadowState::Failed => "failed".into(),
+                    _ => "ready".into(),
+                },
+                r.would_open.to_string(),
+                r.would_fix.to_string(),
+                r.would_rescore.to_string(),
+                r.failed.to_string(),
+                crate::when::rfc3339(r.finished_ms),
+                r.error.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    format!(
+        "shadow candidates (plugins/.shadow; promote or discard with `simian plugin promote|discard ID`):\n{}",
+        table(
+            &[
+                "ID",
+                "VERSION",
+                "LIVE",
+                "STATE",
+                "WOULD_OPEN",
+                "WOULD_FIX",
+                "RESCORE",
+                "FAILED",
+                "JUDGED",
+                "ERROR",
+            ],
+            &rows,
+        )
+    )
 }
 
 /// What a plugin is busy with: an auditor's re-audit (`done/total`), a notifier's outbox
@@ -115,6 +171,12 @@ fn render(listing: &serde_json::Value) -> String {
         if rows.len() == 1 { "" } else { "s" },
         s(&listing["source"])
     ));
+    if let Ok(runs) =
+        serde_json::from_value::<Vec<crate::store::ShadowRun>>(listing["shadows"].clone())
+        && !runs.is_empty()
+    {
+        out.push_str(&render_shadows(&runs));
+    }
     if let Some(error) = listing["config_error"].as_str() {
         out.push_str(&format!(
             "configuration: the last edit is NOT in force, the previous one serves: {}\n",

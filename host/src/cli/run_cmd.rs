@@ -21,7 +21,8 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
     // Subscribed before the first scan: plugins present at startup are re-audited too.
     let mut events = set.subscribe();
     // Watch before the first scan so nothing dropped in meanwhile is missed.
-    let _reloader = crate::plugin::reload::watch(set.clone())?;
+    let (shadow_tx, shadow_rx) = crate::runtime::shadows::channel();
+    let _reloader = crate::plugin::reload::watch(set.clone(), Some(shadow_tx))?;
     set.scan().await;
     runtime
         .observed
@@ -41,6 +42,7 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
     // notifications never race a startup re-audit's over the same issues.
     runtime.drain_plugin_events(&mut events).await;
     let _events = plugin_events::follow(runtime.clone(), events);
+    let _shadows = crate::runtime::shadows::start(runtime.clone(), shadow_rx);
     let _config_watcher = match &source {
         Some(path) => Some(config_watch::watch(runtime.clone(), path)?),
         None => None,

@@ -5,6 +5,7 @@
 //! know what an audit pipeline or a store does with the answers.
 
 pub mod calls;
+pub mod candidate;
 pub mod contract;
 pub mod engine;
 pub mod failure;

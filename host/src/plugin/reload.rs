@@ -47,7 +47,25 @@ fn plugin_dir_of(root: &Path, path: &Path) -> Option<PathBuf> {
     Some(root.join(first))
 }
 
-pub fn watch(set: Arc<PluginSet>) -> anyhow::Result<Reloader> {
+/// The shadow candidate directory (`root/.shadow/<id>`) a changed path belongs to, or
+/// `root/.shadow` itself when that changed (its candidates are looked at again).
+fn shadow_dir_of(root: &Path, path: &Path) -> Option<PathBuf> {
+    let shadows = root.join(SHADOW_DIR);
+    let rel = path.strip_prefix(&shadows).ok()?;
+    Some(match rel.components().next() {
+        Some(first) => shadows.join(first),
+        None => shadows,
+    })
+}
+
+const SHADOW_DIR: &str = ".shadow";
+
+/// Watch the plugins directory; changes under `.shadow/<id>/` go to `shadows` (when given)
+/// instead of the live set.
+pub fn watch(
+    set: Arc<PluginSet>,
+    shadows: Option<tokio::sync::mpsc::UnboundedSender<PathBuf>>,
+) -> anyhow::Result<Reloader> {
     let root = set.plugins_dir().to_path_buf();
     std::fs::create_dir_all(&root)
         .map_err(|e| anyhow::anyhow!("cannot create plugins dir {}: {e}", root.display()))?;
@@ -62,10 +80,23 @@ pub fn watch(set: Arc<PluginSet>) -> anyhow::Result<Reloader> {
         None,
         move |result: DebounceEventResult| match result {
             Ok(events) => {
-                let dirs: BTreeSet<PathBuf> = events
+                let paths: Vec<&PathBuf> = events
                     .iter()
                     .filter(|e| relevant(&e.kind))
                     .flat_map(|e| e.paths.iter())
+                    .collect();
+                let candidates: BTreeSet<PathBuf> = paths
+                    .iter()
+                    .filter_map(|p| shadow_dir_of(&handler_root, p))
+                    .collect();
+                if let Some(shadows) = &shadows {
+                    for dir in candidates {
+                        let _ = shadows.send(dir);
+                    }
+                }
+                let dirs: BTreeSet<PathBuf> = paths
+                    .iter()
+                    .filter(|p| shadow_dir_of(&handler_root, p).is_none())
                     .filter_map(|p| plugin_dir_of(&handler_root, p))
                     .collect();
                 if !dirs.is_empty() {

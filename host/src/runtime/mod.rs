@@ -13,6 +13,7 @@ pub mod plugin_events;
 pub mod reaudit_schedule;
 pub mod refresh;
 pub mod schedule;
+pub mod shadows;
 pub mod sweep;
 
 use std::path::Path;
@@ -54,6 +55,8 @@ pub struct Runtime {
     pub notify_wake: Arc<Notify>,
     /// Signalled after the configuration changed (the schedule looks again).
     pub config_changed: Arc<Notify>,
+    /// Signalled after a sweep or refresh was judged (shadow candidates are judged again).
+    pub swept: Arc<Notify>,
     /// Why the last edit of the configuration file was not applied, until one is.
     config_error: Arc<Mutex<Option<String>>>,
     /// The host's own figures (`/metrics`).
@@ -114,6 +117,7 @@ impl Runtime {
             progress: Arc::new(Progress::default()),
             notify_wake: Arc::new(Notify::new()),
             config_changed: Arc::new(Notify::new()),
+            swept: Arc::new(Notify::new()),
             config_error: Arc::new(Mutex::new(None)),
             metrics: Arc::new(crate::metrics::Metrics::default()),
             observed: Arc::new(monitor::Observed::default()),
@@ -197,6 +201,9 @@ impl Runtime {
             &self.notify_wake,
         )
         .await;
+        if !changes.is_empty() {
+            self.swept.notify_waiters();
+        }
         Ok(audit)
     }
 

@@ -23,7 +23,9 @@ mod nodelay;
 mod outbox;
 mod owner;
 mod plan;
+mod revision_scan;
 mod schema;
+mod shadow;
 mod sweeps;
 mod users;
 
@@ -44,9 +46,11 @@ pub use issues::{AuditedBy, FoundIssue, IssueChange, Justification, StoredIssue,
 pub use items::{ItemFilter, Revision, StoredItem};
 pub use justify::{Actor, IssueAction};
 pub use outbox::{OutboxEntry, OutboxStats};
+pub use revision_scan::{RevisionScan, ScannedRevision};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
 pub use simian_model::actor::Via;
 // History is read revision by revision; what changed between two is the shared diff.
+pub use shadow::{MAX_SHADOW_ENTRIES, ShadowChange, ShadowEntry, ShadowRun, ShadowState};
 pub use simian_model::diff::{DiffEntry, DiffOp, diff};
 pub use sweeps::{ListingError, SweepId, SweepRecord, SweepStatus};
 pub use users::{SessionRow, TokenRow, UserRow};

@@ -57,9 +57,46 @@ const MIGRATIONS: &[Migration] = &[
         name: "event-driven refreshes, who made each change",
         statements: v8,
     },
+    Migration {
+        version: 10,
+        name: "shadow runs",
+        statements: v10,
+    },
 ];
 
-pub const CURRENT_VERSION: i64 = 8;
+pub const CURRENT_VERSION: i64 = 10;
+
+/// What a candidate plugin version would change against the live version's open issues
+/// (`simian plugin shadow`, `plugins/.shadow/<id>/`). `entries` is the diff as JSON, capped;
+/// the counts are exact. A plugin has at most one current (ready or failed) run.
+fn v10(backend: Backend) -> Vec<String> {
+    let id = id_column(backend);
+    vec![
+        format!(
+            "CREATE TABLE shadow_runs (
+                {id},
+                plugin TEXT NOT NULL,
+                version TEXT NOT NULL,
+                wasm_sha256 TEXT NOT NULL,
+                live_version TEXT,
+                via TEXT NOT NULL,
+                started_ms BIGINT NOT NULL,
+                finished_ms BIGINT NOT NULL,
+                items BIGINT NOT NULL,
+                would_open BIGINT NOT NULL,
+                would_fix BIGINT NOT NULL,
+                would_rescore BIGINT NOT NULL,
+                unchanged BIGINT NOT NULL,
+                failed BIGINT NOT NULL,
+                state TEXT NOT NULL
+                    CHECK (state IN ('ready', 'failed', 'promoted', 'discarded')),
+                error TEXT,
+                entries TEXT NOT NULL
+            )"
+        ),
+        "CREATE INDEX shadow_runs_plugin ON shadow_runs (plugin, state)".into(),
+    ]
+}
 
 /// A CloudTrail event sets off a refresh: a small sweep with `via = 'event'` (so its revisions
 /// reference a sweep like every other), each revision records how it was found and, when
