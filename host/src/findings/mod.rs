@@ -53,7 +53,7 @@ pub struct Exporter<W: Write> {
 
 enum Sink<W: Write> {
     Jsonl(W),
-    Csv(csv::IssueWriter<W>),
+    Csv(Box<csv::IssueWriter<W>>),
     Ocsf(W, ocsf::Context),
 }
 
@@ -62,7 +62,7 @@ impl<W: Write> Exporter<W> {
     pub fn new(format: ExportFormat, context: ocsf::Context, out: W) -> std::io::Result<Self> {
         let sink = match format {
             ExportFormat::Jsonl => Sink::Jsonl(out),
-            ExportFormat::Csv => Sink::Csv(csv::IssueWriter::new(out)?),
+            ExportFormat::Csv => Sink::Csv(Box::new(csv::IssueWriter::new(out)?)),
             ExportFormat::Ocsf => Sink::Ocsf(out, context),
         };
         Ok(Exporter { sink })
