@@ -8,6 +8,7 @@ pub mod config;
 pub mod control;
 pub mod drill;
 pub mod events;
+pub mod findings;
 pub mod item;
 pub mod metrics;
 pub mod notify;

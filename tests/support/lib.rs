@@ -15,6 +15,7 @@ pub mod hostile;
 pub mod http;
 pub mod logs;
 pub mod moto;
+pub mod ocsf;
 pub mod pg;
 pub mod report;
 pub mod smtp;

@@ -5,6 +5,7 @@
 
 mod audit_cmd;
 mod drill_cmd;
+mod findings_cmd;
 mod output;
 mod plugin_cmd;
 mod plugins_cmd;
@@ -157,8 +158,8 @@ enum Command {
         /// Also list issues of checks the operator disabled (kept, counted nowhere).
         #[arg(long)]
         disabled: bool,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = findings_cmd::IssuesFormat::Table)]
+        format: findings_cmd::IssuesFormat,
     },
     /// Items by total score with their open issues (unjustified score first).
     Report {
@@ -170,8 +171,8 @@ enum Command {
         account: Option<String>,
         #[arg(long = "type")]
         resource_type: Option<String>,
-        #[arg(long, value_enum, default_value_t = Format::Table)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = findings_cmd::ReportFormat::Table)]
+        format: findings_cmd::ReportFormat,
     },
     /// Excuse one issue; bound to its evidence (changed evidence is a new, unjustified issue).
     Justify {
@@ -489,7 +490,7 @@ pub fn main() -> ExitCode {
                     include_disabled: disabled,
                     ..Default::default()
                 };
-                store_cmds::issues(config.as_deref(), filter, format).await
+                findings_cmd::issues(config.as_deref(), filter, format).await
             }
             Command::Report {
                 config,
@@ -506,7 +507,7 @@ pub fn main() -> ExitCode {
                     include_disabled: false,
                     ..Default::default()
                 };
-                store_cmds::report(config.as_deref(), filter, format).await
+                findings_cmd::report(config.as_deref(), filter, format).await
             }
             Command::Justify {
                 issue,

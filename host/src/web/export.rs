@@ -15,6 +15,7 @@ use super::auth::Caller;
 use super::error::ApiResult;
 use super::params::{ISSUE_PARAMS, ITEM_PARAMS, Params, issue_filter, item_filter};
 use super::views::{self, summary_json};
+use crate::findings::csv::cell;
 use crate::store::{IssueFilter, IssueRow, ItemFilter, ItemSummary};
 
 /// Rows fetched per store query while streaming.
@@ -26,14 +27,6 @@ fn attachment(body: Body, kind: &'static str, name: &'static str) -> Response {
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
     h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(name));
     response
-}
-
-/// A spreadsheet must show these cells, not evaluate them.
-fn cell(text: &str) -> std::borrow::Cow<'_, str> {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}").into(),
-        _ => text.into(),
-    }
 }
 
 fn csv_line(fields: &[&str]) -> Bytes {
