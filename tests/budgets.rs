@@ -305,6 +305,8 @@ async fn budgets(storage: Option<&str>) {
     assert!(resumed["usage"]["window_start_ms"].as_i64() >= Some(until));
     let table = env.cli_env(&["plugins"], &moto.env());
     let table = String::from_utf8_lossy(&table.stdout);
+    // Shown when run with --nocapture: the figures the docs quote.
+    println!("{table}");
     assert!(table.contains("BUDGET_STATE"), "{table}");
     assert!(table.contains("1 calls per 30 s"), "{table}");
 }
