@@ -96,8 +96,12 @@ pub async fn run_auditor(
             Ok(results) => outcomes.extend(results),
             Err(failure) => {
                 failures.push(failure.to_string());
-                let retry =
-                    batch.len() > 1 && !matches!(failure.cause, FailureCause::Timeout { .. });
+                // A paused plugin is not called again until its window rolls over.
+                let retry = batch.len() > 1
+                    && !matches!(
+                        failure.cause,
+                        FailureCause::Timeout { .. } | FailureCause::Paused { .. }
+                    );
                 if !retry {
                     outcomes.extend(batch.iter().map(|_| Err(failure.cause.to_string())));
                     continue;

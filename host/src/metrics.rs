@@ -42,6 +42,14 @@ pub struct Metrics {
     /// from waiting on the queue.
     pub event_refresh_seconds: Seconds,
     pub alarms: Gauges,
+    /// Per plugin: CPU since start and in the current budget window, calls this window, host
+    /// calls by capability, peak instance memory, and 1 while paused over its budget.
+    pub plugin_cpu_seconds: Gauges,
+    pub plugin_window_cpu_seconds: Gauges,
+    pub plugin_window_calls: Gauges,
+    pub plugin_host_calls: Gauges,
+    pub plugin_peak_memory: Gauges,
+    pub plugin_paused: Gauges,
 }
 
 /// One label set.
@@ -107,6 +115,30 @@ impl Default for Metrics {
             alarms: metric!(
                 "alarm",
                 "1 while a monitoring alarm is raised, by kind and subject"
+            ),
+            plugin_cpu_seconds: metric!(
+                "plugin_cpu_seconds",
+                "CPU seconds spent in each plugin's calls since start"
+            ),
+            plugin_window_cpu_seconds: metric!(
+                "plugin_window_cpu_seconds",
+                "CPU seconds each plugin spent in its current budget window"
+            ),
+            plugin_window_calls: metric!(
+                "plugin_window_calls",
+                "Audit and notify calls of each plugin in its current budget window"
+            ),
+            plugin_host_calls: metric!(
+                "plugin_host_calls",
+                "Host calls each plugin made since start, by capability"
+            ),
+            plugin_peak_memory: metric!(
+                "plugin_peak_memory_bytes",
+                "Largest linear memory an instance of each plugin grew to"
+            ),
+            plugin_paused: metric!(
+                "plugin_paused",
+                "1 while a plugin is paused over its budget"
             ),
             registry,
         }

@@ -4,7 +4,8 @@
 //!
 //! Only durable item changes and new, regressed or fixed issues are news: an issue that stays
 //! open is never reported twice. It must never drop a queued batch: a batch leaves the outbox
-//! only by being delivered.
+//! only by being delivered. A notifier paused over its budget keeps its batches, held back
+//! until its window rolls over, with no delivery attempt counted.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -395,6 +396,14 @@ async fn deliver_due_for(
             return Ok(());
         }
         for entry in &due {
+            // Checked per batch: the notifier may spend its budget on the one before.
+            if let Some(pause) = set.get(plugin).and_then(|p| p.paused(now_ms())) {
+                let held = store
+                    .notifications_postponed(plugin, pause.until_ms, &pause.to_string())
+                    .await?;
+                tracing::info!(plugin, held, "notifications held back: {pause}");
+                return Ok(());
+            }
             match deliver(entry, set, items.clone()).await {
                 Ok(()) => {
                     store.notification_delivered(entry.id).await?;

@@ -2,8 +2,8 @@
 //! the serving auditors whose resource types match, and what they found is recorded in the
 //! store's issue lifecycle (new, still open, fixed, regressed).
 //!
-//! It must never mark an issue fixed because a plugin failed: a failed call leaves that
-//! plugin's issues for the item as they were.
+//! It must never mark an issue fixed because a plugin failed or was paused over its budget: a
+//! failed or skipped call leaves that plugin's issues for the item as they were.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -29,6 +29,9 @@ pub struct PipelineSummary {
     pub regressed: u64,
     /// (plugin, item) pairs whose audit failed; their issues were left as they were.
     pub failures: u64,
+    /// (plugin, item) pairs not audited because the plugin was paused over its budget; their
+    /// issues were left as they were, and the plugin re-audits when it resumes.
+    pub paused: u64,
     /// What changed, per store item id: what the notify pipeline reports.
     #[serde(skip)]
     pub transitions: BTreeMap<i64, Vec<IssueChange>>,
@@ -42,6 +45,7 @@ impl PipelineSummary {
         self.fixed += other.fixed;
         self.regressed += other.regressed;
         self.failures += other.failures;
+        self.paused += other.paused;
         for (item, changes) in other.transitions {
             self.transitions.entry(item).or_default().extend(changes);
         }
@@ -217,6 +221,12 @@ async fn audit_items_with(
             .filter(|(_, i)| plugin.handles(&i.resource_type))
             .collect();
         if selected.is_empty() {
+            continue;
+        }
+        if let Some(pause) = plugin.paused(crate::store::now_ms()) {
+            tracing::info!(plugin = %plugin.info.id, items = selected.len(), "not audited: {pause}");
+            summary.paused += selected.len() as u64;
+            plugin.counters.usage.note_skipped(selected.len() as u64);
             continue;
         }
         let batch: Vec<&crate::item::Item> = selected.iter().map(|(_, i)| i).collect();

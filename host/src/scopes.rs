@@ -100,13 +100,19 @@ pub struct FilesGrant {
     pub dirs: Vec<PathBuf>,
 }
 
-/// Per-call limits, as the operator sets them (`[plugin.<id>.limits]`) or a manifest asks
-/// (`[limits]`, which can only lower the operator's).
+/// Per-call limits and per-window budgets, as the operator sets them
+/// (`[plugin.<id>.limits]`) or a manifest asks (`[limits]`, which can only lower the
+/// operator's). The `*_per_hour` budgets count per budget window (`[plugins]
+/// budget_window_seconds`, an hour unless the operator says otherwise).
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     pub memory_mib: Option<u32>,
     pub timeout_ms: Option<u64>,
+    pub cpu_ms_per_hour: Option<u64>,
+    pub calls_per_hour: Option<u64>,
+    pub http_per_hour: Option<u64>,
+    pub mails_per_hour: Option<u64>,
 }
 
 pub fn is_plugin_id(id: &str) -> bool {

@@ -1,4 +1,5 @@
-//! `simian plugins`: what is loaded, from the running host when there is one.
+//! `simian plugins`: what is loaded, from the running host when there is one: each plugin's
+//! state and counters, then what it spends against its budget.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -171,6 +172,7 @@ fn render(listing: &serde_json::Value) -> String {
         if rows.len() == 1 { "" } else { "s" },
         s(&listing["source"])
     ));
+    out.push_str(&budgets(plugins));
     if let Ok(runs) =
         serde_json::from_value::<Vec<crate::store::ShadowRun>>(listing["shadows"].clone())
         && !runs.is_empty()
@@ -184,4 +186,74 @@ fn render(listing: &serde_json::Value) -> String {
         ));
     }
     out
+}
+
+/// Per plugin: serving or paused (and why, until when), calls and CPU this window and in the
+/// last sweep, host calls by capability since start, and the budget.
+fn budgets(plugins: &[serde_json::Value]) -> String {
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    let ms = |us: &serde_json::Value| format!("{:.1}", n(us) as f64 / 1000.0);
+    let rows: Vec<Vec<String>> = plugins
+        .iter()
+        .filter(|p| p["usage"].is_object())
+        .map(|p| {
+            let u = &p["usage"];
+            let (w, t, b) = (&u["window"], &u["totals"], &u["budget"]);
+            let sweep = &u["last_sweep"];
+            let limits: Vec<String> = [
+                ("cpu_ms", "cpu ", " ms"),
+                ("calls", "", " calls"),
+                ("http", "", " http"),
+                ("mails", "", " mails"),
+            ]
+            .iter()
+            .filter_map(|(k, pre, unit)| b[*k].as_u64().map(|v| format!("{pre}{v}{unit}")))
+            .collect();
+            let budget = if limits.is_empty() {
+                "-".to_string()
+            } else {
+                format!("{} per {} s", limits.join(", "), n(&b["window_seconds"]))
+            };
+            vec![
+                output::clean(p["id"].as_str().unwrap_or("-")).into_owned(),
+                match u["paused"].as_str() {
+                    Some(why) => output::clean(why).into_owned(),
+                    None => "serving".to_string(),
+                },
+                n(&w["calls"]).to_string(),
+                ms(&w["cpu_us"]),
+                if sweep.is_object() {
+                    format!("{} / {}", n(&sweep["calls"]), ms(&sweep["cpu_us"]))
+                } else {
+                    "-".to_string()
+                },
+                format!(
+                    "{}/{}/{}/{}",
+                    n(&t["http"]),
+                    n(&t["mail"]),
+                    n(&t["items"]),
+                    n(&t["accounts"])
+                ),
+                budget,
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    format!(
+        "\n{}",
+        table(
+            &[
+                "ID",
+                "BUDGET_STATE",
+                "WIN_CALLS",
+                "WIN_CPU_MS",
+                "SWEEP_CALLS/CPU_MS",
+                "HTTP/MAIL/ITEMS/ACCOUNTS",
+                "BUDGET",
+            ],
+            &rows,
+        )
+    )
 }

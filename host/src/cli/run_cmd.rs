@@ -69,6 +69,7 @@ pub async fn run(config: Option<&Path>) -> anyhow::Result<ExitCode> {
         },
     };
     let _monitor = crate::runtime::monitor::start(runtime.clone());
+    let _budgets = crate::runtime::budgets::start(runtime.clone());
     let loaded = set.snapshot().len();
     let rejected = set.rejections().await.len();
     tracing::info!(

@@ -11,8 +11,10 @@ use serde::Deserialize;
 
 pub use crate::scopes::{FilesGrant, ItemsGrant, Limits, MailGrant, Origin};
 
+mod budgets;
 mod ops;
 mod sections;
+pub use budgets::EffectiveBudget;
 pub use ops::{DrillConfig, EventsConfig, MonitorConfig};
 use sections::{
     RawConfig, accounts_section, networks_section, plugin_section, plugins_section,
@@ -226,6 +228,8 @@ pub struct PluginsConfig {
     pub max_instances: u32,
     /// Items handed to an auditor per call.
     pub batch_size: usize,
+    /// Length of the fixed window the `*_per_hour` budgets count in (`budgets`).
+    pub budget_window_seconds: u64,
     /// `simian run` re-audits every current item with each auditor this often, so checks
     /// that depend on the clock (certificate expiry, key age) are judged again on items that
     /// did not change. 0: only on change and on (re)load.
@@ -352,6 +356,7 @@ pub type LimitsConfig = Limits;
 pub struct EffectiveLimits {
     pub memory_mib: u32,
     pub timeout_ms: u64,
+    pub budget: EffectiveBudget,
 }
 
 impl Config {
@@ -496,6 +501,7 @@ impl Config {
                 .timeout_ms
                 .map_or(timeout_ms, |t| t.clamp(1, timeout_ms))
                 .min(self.plugins.max_timeout_ms),
+            budget: self.effective_budget(&op, requested),
         }
     }
 
@@ -692,10 +698,12 @@ score = 3
         let greedy = RequestedLimits {
             memory_mib: Some(4096),
             timeout_ms: Some(3_600_000),
+            ..Default::default()
         };
         let modest = RequestedLimits {
             memory_mib: Some(8),
             timeout_ms: Some(100),
+            ..Default::default()
         };
         let limits = |id: &str, r: &RequestedLimits| {
             let l = c.effective_limits(id, r);

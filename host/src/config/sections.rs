@@ -75,6 +75,7 @@ pub(super) struct RawPlugins {
     pub(super) batch_size: Option<usize>,
     pub(super) max_file_mib: Option<u32>,
     pub(super) reaudit_minutes: Option<u64>,
+    pub(super) budget_window_seconds: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -229,6 +230,7 @@ pub(super) fn plugins_section(
             format!("{timeout_ms} must be between 1 and plugins.max_timeout_ms ({max_timeout_ms})"),
         ));
     }
+    let budget_window_seconds = super::budgets::window_seconds(raw.budget_window_seconds)?;
     let max_file_mib = raw.max_file_mib.unwrap_or(64);
     if max_file_mib == 0 {
         return Err(("plugins.max_file_mib", "must be at least 1".into()));
@@ -242,6 +244,7 @@ pub(super) fn plugins_section(
         max_file_bytes: u64::from(max_file_mib) * 1024 * 1024,
         max_instances: raw.max_instances.unwrap_or(64).max(1),
         batch_size: raw.batch_size.unwrap_or(256).max(1),
+        budget_window_seconds,
         reaudit_minutes: raw.reaudit_minutes.unwrap_or(DEFAULT_REAUDIT_MINUTES),
     })
 }
@@ -334,6 +337,7 @@ pub(super) fn plugin_section(
             ),
         ));
     }
+    super::budgets::check_limits(&raw.limits).map_err(|(f, m)| (at(&format!(".limits.{f}")), m))?;
     let g = raw.grants;
     if let Some(files) = &g.files {
         for (j, dir) in files.dirs.iter().enumerate() {

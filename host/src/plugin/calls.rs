@@ -1,6 +1,7 @@
 //! Calling a loaded plugin safely: a fresh instance per call from the pooling allocator, the
 //! memory cap, the epoch deadline plus an async timeout, captured output forwarded to the log,
-//! the counters, and the plugin's answer held to the output limits.
+//! the counters (CPU time charged to the plugin's budget window), refusing a call while the
+//! plugin is paused, and the plugin's answer held to the output limits.
 //!
 //! It must never decide which plugins are live (`registry`) or what their answers mean (the
 //! pipelines).
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Store, UpdateDeadline};
 
+use super::budget::CpuTimed;
 use super::contract::{Change, Issue, PluginInfo};
 use super::engine::EPOCH_TICK;
 use super::failure::{FailureCause, PluginFailure};
@@ -45,6 +47,23 @@ impl LoadedPlugin {
                     message: "host is shutting down".into(),
                 },
             })
+    }
+
+    /// Refuse to start a call while a budget of this window is spent; a call already running
+    /// (the batch in progress) is never stopped for it.
+    fn check_budget(&self, work_items: usize) -> Result<(), PluginFailure> {
+        match self.paused(crate::store::now_ms()) {
+            None => Ok(()),
+            Some(pause) => Err({
+                self.counters.usage.note_skipped(work_items as u64);
+                PluginFailure {
+                    plugin: self.info.id.clone(),
+                    cause: FailureCause::Paused {
+                        message: pause.to_string(),
+                    },
+                }
+            }),
+        }
     }
 
     /// A fresh store with this plugin's memory cap and the given time budget.
@@ -115,6 +134,13 @@ impl LoadedPlugin {
             .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
         c.peak_memory_bytes
             .fetch_max(state.limiter.peak as u64, Ordering::Relaxed);
+        if let Some(cpu_us) = call.cpu_us {
+            c.usage.charge_call(
+                self.ctx.budget.window_seconds,
+                crate::store::now_ms(),
+                cpu_us,
+            );
+        }
         let refused = state.limiter.refused;
         drop(store);
         drop(permit);
@@ -159,11 +185,14 @@ impl LoadedPlugin {
         batch: &[&Item],
         items: Arc<dyn ItemSource>,
     ) -> Result<Vec<Result<Vec<Issue>, String>>, PluginFailure> {
+        self.check_budget(batch.len())?;
         let permit = self.permit().await?;
-        let call = CallStart::new(self.timeout, batch.len() as u64);
+        let mut call = CallStart::new(self.timeout, batch.len() as u64);
         let mut store = self.new_store(items, call.budget);
-        let outcome =
-            tokio::time::timeout(call.budget + HOST_GRACE, self.pre.audit(&mut store, batch)).await;
+        let mut timed = CpuTimed::new(self.pre.audit(&mut store, batch));
+        let outcome = tokio::time::timeout(call.budget + HOST_GRACE, &mut timed).await;
+        call.cpu_us = Some(timed.cpu_us);
+        drop(timed);
         let results = self.finish(store, permit, call, outcome)?;
         if results.len() != batch.len() {
             return Err(PluginFailure {
@@ -190,24 +219,26 @@ impl LoadedPlugin {
         changes: &[Change],
         items: Arc<dyn ItemSource>,
     ) -> Result<Result<(), String>, PluginFailure> {
+        self.check_budget(1)?;
         let permit = self.permit().await?;
-        let call = CallStart::new(self.timeout, changes.len() as u64);
+        let mut call = CallStart::new(self.timeout, changes.len() as u64);
         let mut store = self.new_store(items, call.budget);
-        let outcome = tokio::time::timeout(
-            call.budget + HOST_GRACE,
-            self.pre.notify(&mut store, changes),
-        )
-        .await;
+        let mut timed = CpuTimed::new(self.pre.notify(&mut store, changes));
+        let outcome = tokio::time::timeout(call.budget + HOST_GRACE, &mut timed).await;
+        call.cpu_us = Some(timed.cpu_us);
+        drop(timed);
         self.finish(store, permit, call, outcome)
             .map(|r| r.map_err(|e| for_log(&e)))
     }
 }
 
-/// When a call started, its budget, and how many items it carried (for the counters).
+/// When a call started, its budget, how many items it carried and the CPU it spent (for the
+/// counters; `None` for `describe()`, which is not charged to the plugin's budget window).
 struct CallStart {
     started: Instant,
     budget: Duration,
     work_items: u64,
+    cpu_us: Option<u64>,
 }
 
 impl CallStart {
@@ -216,6 +247,7 @@ impl CallStart {
             started: Instant::now(),
             budget,
             work_items,
+            cpu_us: None,
         }
     }
 }

@@ -32,6 +32,10 @@ pub enum FailureCause {
     BadOutput { message: String },
     #[error("failed: {message}")]
     Failed { message: String },
+    /// Not called: a budget is spent for this window (`budget`). Not the plugin's fault
+    /// within a call, and no reason to change what it found before.
+    #[error("{message}")]
+    Paused { message: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::budget::HostCall;
 use super::contract::LogLevel;
 use super::grants::{Capability, Grants};
 use super::output::CapturedOutput;
@@ -24,6 +25,10 @@ pub struct PluginContext {
     pub grants: Grants,
     pub settings: serde_json::Map<String, serde_json::Value>,
     pub services: Arc<HostServices>,
+    /// What it may spend per window; its `http` and `mail` calls are refused once spent.
+    pub budget: crate::config::EffectiveBudget,
+    /// Where its host calls are counted (shared with the plugin's other instances).
+    pub counters: Arc<super::loaded::Counters>,
 }
 
 /// Tracks memory against the plugin's cap, remembering the peak and any refused growth so a
@@ -164,6 +169,15 @@ impl HostState {
         }
     }
 
+    /// Count a host call; http and mail are refused once their budget is spent this window.
+    fn take(&self, call: HostCall) -> Result<(), HostError> {
+        self.plugin
+            .counters
+            .usage
+            .take_host_call(&self.plugin.budget, crate::store::now_ms(), call)
+            .map_err(|pause| HostError::Denied(pause.to_string()))
+    }
+
     fn require(&self, cap: Capability) -> Result<(), HostError> {
         if self.plugin.grants.has(cap) {
             Ok(())
@@ -209,6 +223,7 @@ impl HostState {
         account_id: &str,
     ) -> Result<Classification, HostError> {
         self.require(Capability::Accounts)?;
+        self.take(HostCall::Accounts)?;
         Ok(self
             .plugin
             .services
@@ -219,6 +234,7 @@ impl HostState {
 
     pub fn classify_arn(&self, own: &str, arn: &str) -> Result<Classification, HostError> {
         self.require(Capability::Accounts)?;
+        self.take(HostCall::Accounts)?;
         self.plugin
             .services
             .accounts
@@ -229,6 +245,7 @@ impl HostState {
 
     pub fn classify_cidr(&self, own: &str, cidr: &str) -> Result<Classification, HostError> {
         self.require(Capability::Accounts)?;
+        self.take(HostCall::Accounts)?;
         self.plugin
             .services
             .accounts
@@ -243,6 +260,7 @@ impl HostState {
         canonical_id: &str,
     ) -> Result<Classification, HostError> {
         self.require(Capability::Accounts)?;
+        self.take(HostCall::Accounts)?;
         Ok(self
             .plugin
             .services
@@ -255,6 +273,7 @@ impl HostState {
     /// unknown ARN: a denial would reveal that the resource exists, and its type.
     pub async fn item_by_arn(&mut self, arn: &str) -> Result<Option<Item>, HostError> {
         self.require(Capability::Items)?;
+        self.take(HostCall::Items)?;
         let found = self
             .items
             .get_by_arn(arn)
@@ -274,6 +293,7 @@ impl HostState {
             .grants
             .check_items(resource_type)
             .map_err(HostError::Denied)?;
+        self.take(HostCall::Items)?;
         self.items
             .get(account_id, region, resource_type, resource_id)
             .await
@@ -291,6 +311,7 @@ impl HostState {
             .grants
             .check_items(resource_type)
             .map_err(HostError::Denied)?;
+        self.take(HostCall::Items)?;
         self.items
             .list(resource_type, account_id, offset, limit)
             .await
@@ -308,6 +329,7 @@ impl HostState {
                 plugin.id
             )));
         };
+        self.take(HostCall::Http)?;
         let result = egress::send(scope, &plugin.services.http, req).await;
         if let Err(e) = &result {
             // The URL is the plugin's and may carry a secret (a webhook path): errors name the
@@ -330,6 +352,7 @@ impl HostState {
             .map(|to| self.plugin.grants.check_recipient(to))
             .collect::<Result<Vec<String>, String>>()
             .map_err(HostError::Denied)?;
+        self.take(HostCall::Mail)?;
         let plugin = self.plugin.clone();
         let Some(relay) = &plugin.services.mail else {
             return Err(HostError::Failed(

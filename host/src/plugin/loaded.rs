@@ -95,6 +95,8 @@ pub struct Counters {
     pub traps: AtomicU64,
     pub timeouts: AtomicU64,
     pub peak_memory_bytes: AtomicU64,
+    /// Per window, per sweep and by capability (`budget`).
+    pub usage: super::budget::Usage,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -272,6 +274,8 @@ pub async fn load(
         grants,
         settings,
         services,
+        budget: limits.budget,
+        counters: counters.clone(),
     });
     let mut plugin = LoadedPlugin {
         info: PluginInfo {
@@ -482,6 +486,15 @@ pub fn toml_to_json(v: toml::Value) -> serde_json::Value {
 }
 
 impl LoadedPlugin {
+    /// Why this plugin is not to be called now, if a budget of this window is spent.
+    pub fn paused(&self, now_ms: i64) -> Option<super::budget::Pause> {
+        self.counters.usage.pause(&self.ctx.budget, now_ms)
+    }
+
+    pub fn usage(&self, now_ms: i64) -> super::budget::UsageReport {
+        self.counters.usage.report(&self.ctx.budget, now_ms)
+    }
+
     pub fn id(&self) -> &str {
         &self.info.id
     }

@@ -4,6 +4,7 @@
 //! It owns everything between a `.wasm` file on disk and a safe call into it. It must never
 //! know what an audit pipeline or a store does with the answers.
 
+pub mod budget;
 pub mod calls;
 pub mod candidate;
 pub mod contract;

@@ -68,6 +68,8 @@ pub struct PluginStatus {
     pub from_cache: Option<bool>,
     pub load_time_ms: Option<f64>,
     pub counters: Option<CountersSnapshot>,
+    /// Spending per window and sweep, host calls, budget and whether it is paused.
+    pub usage: Option<super::budget::UsageReport>,
 }
 
 /// What a refused load does to the version already serving.
@@ -504,6 +506,7 @@ impl PluginSet {
                     from_cache: Some(p.from_cache),
                     load_time_ms: Some(p.load_time.as_secs_f64() * 1000.0),
                     counters: Some(p.counters.snapshot()),
+                    usage: Some(p.usage(crate::store::now_ms())),
                 },
                 None => PluginStatus {
                     id: state.manifest_id.clone(),
@@ -520,6 +523,7 @@ impl PluginSet {
                     from_cache: None,
                     load_time_ms: None,
                     counters: None,
+                    usage: None,
                 },
             });
         }

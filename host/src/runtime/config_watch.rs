@@ -64,11 +64,13 @@ impl Runtime {
             old.plugins.timeout_ms,
             old.plugins.max_timeout_ms,
             old.plugins.max_file_bytes,
+            old.plugins.budget_window_seconds,
         ) != (
             new.plugins.memory_mib,
             new.plugins.timeout_ms,
             new.plugins.max_timeout_ms,
             new.plugins.max_file_bytes,
+            new.plugins.budget_window_seconds,
         );
         let mut ids: BTreeSet<String> = old
             .plugin

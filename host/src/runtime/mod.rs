@@ -7,6 +7,7 @@
 //! print: the CLI does that, and `watch`, `plugin`, `pipeline` and `notify` each do one step.
 
 pub mod actors;
+pub mod budgets;
 pub mod config_watch;
 pub mod monitor;
 pub mod plugin_events;
@@ -159,6 +160,7 @@ impl Runtime {
     ) -> anyhow::Result<SweepReport> {
         let store = self.store()?;
         let config = self.config();
+        self.begin_sweep_accounting();
         let mut report = sweep::run(&config, store, opts, progress).await?;
         self.note_sweep(&report);
         if config.events.lookup {
@@ -171,6 +173,7 @@ impl Runtime {
         let judged = !self.plugins.snapshot().is_empty();
         let origin = format!("sweep:{}", report.sweep.id.0);
         let audit = self.judge_and_notify(&report.changes, &origin).await?;
+        self.end_sweep_accounting();
         if judged {
             report.audit = Some(audit);
         }

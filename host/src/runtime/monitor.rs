@@ -1,11 +1,11 @@
 //! The host watching itself: what is unhealthy right now (listings stale beyond twice their
 //! interval or failing again and again, a notifier failing delivery after delivery, the event
-//! queue lagging or unreachable), readiness, and the scrape-time metrics. A check loop raises
+//! queue lagging or unreachable, a plugin paused over its budget), readiness, and the scrape-time metrics. A check loop raises
 //! a monitoring notice through the notifiers when a problem appears and clears it when it
 //! goes, so a broken watcher never looks like a quiet estate.
 //!
-//! It must never repair what it sees, and never hand a notice about a failing notifier to that
-//! notifier.
+//! It must never repair what it sees, and never hand a notice about a failing or paused
+//! notifier to that notifier.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -61,6 +61,7 @@ pub enum AlarmKind {
     FailingNotifier,
     EventLag,
     EventQueue,
+    PluginBudget,
 }
 
 impl AlarmKind {
@@ -71,6 +72,7 @@ impl AlarmKind {
             AlarmKind::FailingNotifier => "failing-notifier",
             AlarmKind::EventLag => "event-lag",
             AlarmKind::EventQueue => "event-queue",
+            AlarmKind::PluginBudget => "plugin-budget",
         }
     }
 
@@ -81,6 +83,7 @@ impl AlarmKind {
             AlarmKind::FailingNotifier => "A notifier keeps failing",
             AlarmKind::EventLag => "CloudTrail events lag",
             AlarmKind::EventQueue => "The event queue cannot be read",
+            AlarmKind::PluginBudget => "A plugin is paused over its budget",
         }
     }
 }
@@ -289,6 +292,7 @@ impl Runtime {
                 }
             }
         }
+        out.extend(self.budget_alarms());
         // The event queue: unreadable, or what arrives is old.
         if config.events.queue_url.is_some() {
             let receive_failures = self.observed.receive_failures.load(Ordering::Relaxed);
@@ -393,6 +397,7 @@ impl Runtime {
                 m.outbox_failing.get_or_create(&l).set(stats.failing as f64);
             }
         }
+        self.export_budgets();
         m.alarms.clear();
         let raised: Vec<Alarm> = self
             .observed
@@ -550,7 +555,7 @@ fn notice(alarm: &Alarm, raised: bool) -> Notice {
     }
 }
 
-/// The check loop of `simian run`.
+/// The check loop of `simian run`; `budgets` also runs a pass when a plugin resumes.
 pub struct Monitor {
     task: tokio::task::JoinHandle<()>,
 }

@@ -173,6 +173,28 @@ impl Store {
         Ok(())
     }
 
+    /// Hold back every undelivered entry of `plugin` due before `until_ms` (its notifier is
+    /// paused over its budget) without counting an attempt: a pause is not a failed delivery.
+    pub async fn notifications_postponed(
+        &self,
+        plugin: &str,
+        until_ms: i64,
+        why: &str,
+    ) -> Result<u64, StoreError> {
+        let _guard = self.write_guard().await;
+        let done = sqlx::query(
+            "UPDATE outbox SET next_attempt_ms = $1, last_error = $2
+             WHERE plugin = $3 AND delivered_ms IS NULL AND next_attempt_ms < $1",
+        )
+        .bind(until_ms)
+        .bind(why)
+        .bind(plugin)
+        .execute(&self.pool)
+        .await
+        .map_err(q("postponing notifications"))?;
+        Ok(done.rows_affected())
+    }
+
     /// Per-notifier delivery state.
     /// The payloads `plugin` delivered of batches queued since `since_ms`, oldest first (a
     /// game day looks for its own among them).
