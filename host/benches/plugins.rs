@@ -140,7 +140,7 @@ fn variant(wasm: &[u8], tag: u32) -> Vec<u8> {
 }
 
 async fn reload_latency(s: &Setup, wasm: &[u8], cold: bool, runs: u32) -> Vec<Duration> {
-    let _reloader = simian::plugin::reload::watch(s.set.clone()).expect("watch");
+    let _reloader = simian::plugin::reload::watch(s.set.clone(), None).expect("watch");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let dir = s.set.plugins_dir().join("sg-internet-accessible");
     let mut events = s.set.subscribe();
