@@ -1,5 +1,6 @@
-//! Times as people write and read them: expiry dates in (`YYYY-MM-DD` or RFC 3339), unix
-//! milliseconds out as RFC 3339. A leaf: the CLI and the console share it.
+//! Times as people write and read them: expiry dates and time-travel moments in (`YYYY-MM-DD`,
+//! RFC 3339, or unix ms for moments), unix milliseconds out as RFC 3339. A leaf: the CLI and
+//! the console share it.
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
@@ -26,6 +27,38 @@ pub fn parse_expiry(text: &str) -> Result<i64, DateError> {
         .map_err(|e| err(e.to_string()))?
         .to_millis()
         .map_err(|e| err(e.to_string()))
+}
+
+/// The latest moment accepted (9999-12-31T23:59:59.999Z): beyond it RFC 3339 cannot say it.
+pub const MAX_INSTANT_MS: i64 = 253_402_300_799_999;
+
+/// A moment for time travel: unix milliseconds (digits only), `YYYY-MM-DD` (the **start** of
+/// that day, UTC — unlike expiry dates, which mean its end) or RFC 3339.
+pub fn parse_instant(text: &str) -> Result<i64, DateError> {
+    let err = |reason: String| DateError {
+        text: crate::text::escape_controls(crate::text::truncate(text, 64)).into_owned(),
+        reason,
+    };
+    let text_t = text.trim();
+    let ms = if !text_t.is_empty() && text_t.bytes().all(|b| b.is_ascii_digit()) {
+        text_t
+            .parse::<i64>()
+            .map_err(|_| err("too large for unix milliseconds".into()))?
+    } else {
+        let full = if text_t.len() == 10 {
+            format!("{text_t}T00:00:00Z")
+        } else {
+            text_t.to_string()
+        };
+        DateTime::from_str(&full, Format::DateTime)
+            .map_err(|e| err(format!("nor unix milliseconds ({e})")))?
+            .to_millis()
+            .map_err(|e| err(e.to_string()))?
+    };
+    if !(0..=MAX_INSTANT_MS).contains(&ms) {
+        return Err(err("outside 1970-01-01 to 9999-12-31".into()));
+    }
+    Ok(ms)
 }
 
 /// An RFC 3339 time (as AWS writes them) as unix milliseconds.
@@ -57,5 +90,25 @@ mod tests {
         let e = parse_expiry("tomorrow").expect_err("not a date");
         assert!(e.to_string().starts_with("`tomorrow` is not a date"), "{e}");
         assert_eq!(rfc3339(1000), "1970-01-01T00:00:01Z");
+    }
+
+    #[test]
+    fn instants() {
+        assert_eq!(parse_instant("1970-01-02").expect("date"), 86_400_000);
+        assert_eq!(parse_instant("1970-01-01T00:00:01.5Z").expect("time"), 1500);
+        assert_eq!(
+            parse_instant("1764470400123").expect("ms"),
+            1_764_470_400_123
+        );
+        for bad in [
+            "",
+            "-5",
+            "soon",
+            "99999999999999999999",
+            "253402300800000",
+            "2026-13-01",
+        ] {
+            assert!(parse_instant(bad).is_err(), "{bad} accepted");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! but some plugin failed, 4 a sweep finished but some listing failed, 5 a drill ran but
 //! missed its SLO (or could not undo its change), 130 a drill interrupted (and reverted).
 
+mod at_cmd;
 mod audit_cmd;
 mod drill_cmd;
 mod output;
@@ -101,6 +102,9 @@ enum Command {
         /// Include items that were deleted (with their last known document).
         #[arg(long)]
         include_deleted: bool,
+        /// Answer as of this moment: unix ms, YYYY-MM-DD (start of that day, UTC) or RFC 3339.
+        #[arg(long, value_parser = at_cmd::parse_at)]
+        at: Option<i64>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -112,6 +116,9 @@ enum Command {
         /// Show a structured diff between consecutive revisions.
         #[arg(long)]
         diff: bool,
+        /// Only the revision in force at this moment (unix ms, YYYY-MM-DD or RFC 3339).
+        #[arg(long, value_parser = at_cmd::parse_at)]
+        at: Option<i64>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -132,6 +139,9 @@ enum Command {
         /// Also list issues of checks the operator disabled (kept, counted nowhere).
         #[arg(long)]
         disabled: bool,
+        /// Issues as recorded at this moment: unix ms, YYYY-MM-DD (start of that day, UTC) or RFC 3339.
+        #[arg(long, value_parser = at_cmd::parse_at)]
+        at: Option<i64>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -139,6 +149,9 @@ enum Command {
     Report {
         #[arg(long)]
         config: Option<PathBuf>,
+        /// The estate and its issues as recorded at this moment: unix ms, YYYY-MM-DD (start of that day, UTC) or RFC 3339.
+        #[arg(long, value_parser = at_cmd::parse_at)]
+        at: Option<i64>,
         #[arg(long, default_value_t = 0)]
         min_score: u32,
         #[arg(long)]
@@ -370,6 +383,7 @@ pub fn main() -> ExitCode {
                 region,
                 name,
                 include_deleted,
+                at,
                 format,
             } => {
                 let filter = crate::store::ItemFilter {
@@ -380,14 +394,15 @@ pub fn main() -> ExitCode {
                     include_deleted,
                     ..Default::default()
                 };
-                store_cmds::items(config.as_deref(), filter, format).await
+                store_cmds::items(config.as_deref(), filter, at, format).await
             }
             Command::History {
                 key,
                 config,
                 diff,
+                at,
                 format,
-            } => store_cmds::history(config.as_deref(), &key, diff, format).await,
+            } => store_cmds::history(config.as_deref(), &key, diff, at, format).await,
             Command::IamPolicy => store_cmds::iam_policy(),
             Command::Issues {
                 config,
@@ -396,6 +411,7 @@ pub fn main() -> ExitCode {
                 account,
                 resource_type,
                 disabled,
+                at,
                 format,
             } => {
                 let filter = crate::store::IssueFilter {
@@ -410,13 +426,14 @@ pub fn main() -> ExitCode {
                     include_disabled: disabled,
                     ..Default::default()
                 };
-                store_cmds::issues(config.as_deref(), filter, format).await
+                store_cmds::issues(config.as_deref(), filter, at, format).await
             }
             Command::Report {
                 config,
                 min_score,
                 account,
                 resource_type,
+                at,
                 format,
             } => {
                 let filter = crate::store::IssueFilter {
@@ -427,7 +444,7 @@ pub fn main() -> ExitCode {
                     include_disabled: false,
                     ..Default::default()
                 };
-                store_cmds::report(config.as_deref(), filter, format).await
+                store_cmds::report(config.as_deref(), filter, at, format).await
             }
             Command::Justify {
                 issue,

@@ -147,11 +147,13 @@ impl Store {
         let base = format!("SELECT {REVISION_COLUMNS} FROM revisions r");
         let order = "AND r.captured_at_ms <= $2 ORDER BY r.captured_at_ms DESC, r.id DESC LIMIT 1";
         let row = if let Ok(id) = key.trim().parse::<i64>() {
-            sqlx::query(AssertSqlSafe(format!("{base} WHERE r.item_id = $1 {order}")))
-                .bind(id)
-                .bind(at_ms)
-                .fetch_optional(&self.pool)
-                .await
+            sqlx::query(AssertSqlSafe(format!(
+                "{base} WHERE r.item_id = $1 {order}"
+            )))
+            .bind(id)
+            .bind(at_ms)
+            .fetch_optional(&self.pool)
+            .await
         } else {
             sqlx::query(AssertSqlSafe(format!(
                 "{base} WHERE r.item_id IN (SELECT id FROM items WHERE arn = $1) {order}"
@@ -223,13 +225,20 @@ impl Store {
             out.sort_by(|a, b| (b.issue.score, a.issue.id).cmp(&(a.issue.score, b.issue.id)));
         } else {
             out.sort_by(|a, b| {
-                (b.issue.score, &a.arn, &a.issue.plugin, &a.issue.check_id, a.issue.id).cmp(&(
-                    a.issue.score,
-                    &b.arn,
-                    &b.issue.plugin,
-                    &b.issue.check_id,
-                    b.issue.id,
-                ))
+                (
+                    b.issue.score,
+                    &a.arn,
+                    &a.issue.plugin,
+                    &a.issue.check_id,
+                    a.issue.id,
+                )
+                    .cmp(&(
+                        a.issue.score,
+                        &b.arn,
+                        &b.issue.plugin,
+                        &b.issue.check_id,
+                        b.issue.id,
+                    ))
             });
         }
         if let Some(limit) = filter.limit {
