@@ -105,10 +105,12 @@ async fn seed(url: &str) {
     }
     tx.commit().await.expect("commit");
     // Planner statistics, as a store that has lived a while has them.
-    sqlx::query("ANALYZE")
-        .execute(&pool)
-        .await
-        .expect("analyze");
+    for table in ["sweeps", "items", "revisions"] {
+        sqlx::query(AssertSqlSafe(format!("ANALYZE {table}")))
+            .execute(&pool)
+            .await
+            .expect("analyze");
+    }
     pool.close().await;
     println!(
         "  seeded {} items × {REVISIONS} revisions in {:.1} s",
@@ -117,19 +119,29 @@ async fn seed(url: &str) {
     );
 }
 
-/// The SQL alone: how many items were live at `at`.
-async fn count_at(pool: &sqlx::AnyPool, at: i64) -> i64 {
+/// The SQL alone (as `items_at` spells it per backend, documents read but not parsed): how
+/// many items were live at `at`.
+async fn count_at(pool: &sqlx::AnyPool, postgres: bool, at: i64) -> i64 {
     use sqlx::Row;
-    let row = sqlx::query(
-        "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM items i JOIN revisions r ON r.id =
-            (SELECT r2.id FROM revisions r2 WHERE r2.item_id = i.id AND r2.captured_at_ms <= $1
-             ORDER BY r2.captured_at_ms DESC, r2.id DESC LIMIT 1)
-         WHERE r.kind <> 'deleted'",
-    )
-    .bind(at)
-    .fetch_one(pool)
-    .await
-    .expect("count");
+    let sql = if postgres {
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(r.size) AS BIGINT) AS bytes
+         FROM items i CROSS JOIN LATERAL (SELECT r2.id, r2.kind, LENGTH(r2.document) AS size
+            FROM revisions r2 WHERE r2.item_id = i.id AND r2.captured_at_ms <= $1
+            ORDER BY r2.captured_at_ms DESC, r2.id DESC LIMIT 1) r
+         WHERE r.kind <> 'deleted'"
+    } else {
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(SUM(LENGTH(r.document)) AS BIGINT) AS bytes
+         FROM (SELECT i.id, (SELECT r2.id FROM revisions r2
+                WHERE r2.item_id = i.id AND r2.captured_at_ms <= $1
+                ORDER BY r2.captured_at_ms DESC, r2.id DESC LIMIT 1) AS rev FROM items i) i
+         JOIN revisions r ON r.id = i.rev
+         WHERE r.kind <> 'deleted'"
+    };
+    let row = sqlx::query(sql)
+        .bind(at)
+        .fetch_one(pool)
+        .await
+        .expect("count");
     row.try_get("n").expect("n")
 }
 
@@ -183,9 +195,10 @@ async fn measure(backend: &str, url: &str, config: &std::path::Path) {
                 .expect("drop index");
         }
         // A first pass warms the caches; the second is the figure.
-        let _ = count_at(&pool, at).await;
+        let postgres = url.starts_with("postgres");
+        let _ = count_at(&pool, postgres, at).await;
         let started = Instant::now();
-        let n = count_at(&pool, at).await;
+        let n = count_at(&pool, postgres, at).await;
         line(&format!("SQL only, {label}"), started.elapsed(), n);
         let _ = store.items_at(at, &ItemFilter::default()).await;
         let started = Instant::now();
@@ -204,7 +217,7 @@ async fn measure(backend: &str, url: &str, config: &std::path::Path) {
         line(&format!("simian items --at (process), {label}"), took, n);
     }
     sqlx::query(AssertSqlSafe(format!(
-        "CREATE INDEX {REVISIONS_AT_INDEX} ON revisions (item_id, captured_at_ms)"
+        "CREATE INDEX {REVISIONS_AT_INDEX} ON revisions (item_id, captured_at_ms, id)"
     )))
     .execute(&pool)
     .await

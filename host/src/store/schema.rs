@@ -74,7 +74,7 @@ pub const CURRENT_VERSION: i64 = 9;
 /// at fixed_ms for closed ones. Regressions and re-scores before this version are not
 /// reconstructed (only their count survived), so an issue that regressed before v9 looks open
 /// from its first sighting. `revisions_item_time` answers "the revision in force at T" per item
-/// with one index seek.
+/// with one backward index seek.
 fn v9(backend: Backend) -> Vec<String> {
     let id = id_column(backend);
     vec![
@@ -96,7 +96,9 @@ fn v9(backend: Backend) -> Vec<String> {
          SELECT id, fixed_ms, CASE WHEN retired = 1 THEN 'retired' ELSE 'fixed' END, score
          FROM issues WHERE status = 'fixed' AND fixed_ms IS NOT NULL ORDER BY id"
             .into(),
-        format!("CREATE INDEX {REVISIONS_AT_INDEX} ON revisions (item_id, captured_at_ms)"),
+        // `id` last: the tie-break of "latest at T", so PostgreSQL answers from the index
+        // alone (SQLite appends the rowid to every index anyway).
+        format!("CREATE INDEX {REVISIONS_AT_INDEX} ON revisions (item_id, captured_at_ms, id)"),
     ]
 }
 
