@@ -106,27 +106,24 @@ pub async fn issues(State(s): State<Shared>, _c: Caller, uri: Uri) -> ApiResult<
 async fn items_at(s: &Shared, params: &Params, at: i64) -> Result<Value, WebError> {
     let filter = super::params::item_filter(params)?;
     let limit = params.limit()?;
-    let total = s
+    // One read serves the total and the page: the total ignores the cursor.
+    let after = filter.after_id;
+    let all = s
         .store
         .items_at(
             at,
             &crate::store::ItemFilter {
                 after_id: None,
-                ..filter.clone()
-            },
-        )
-        .await?
-        .len();
-    let page = s
-        .store
-        .items_at(
-            at,
-            &crate::store::ItemFilter {
-                limit: Some(u64::from(limit)),
                 ..filter
             },
         )
         .await?;
+    let total = all.len();
+    let page: Vec<_> = all
+        .into_iter()
+        .filter(|i| after.is_none_or(|a| i.id > a))
+        .take(limit as usize)
+        .collect();
     let next_cursor = (page.len() == limit as usize)
         .then(|| page.last().map(|i| i.id.to_string()))
         .flatten();
