@@ -1480,7 +1480,7 @@ async fn v9_backfills_the_issue_timeline(url: String) {
     // Fixed a moment later, so a time between the two exists.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     store.record_audit(one, &by("a"), &[]).await.expect("fix");
-    let open = store
+    let still_open = store
         .record_audit(two, &by("a"), &[found(7)])
         .await
         .expect("b")[0]
@@ -1526,7 +1526,7 @@ async fn v9_backfills_the_issue_timeline(url: String) {
         (timeline[0].at_ms, timeline[1].at_ms),
         (first_seen, fixed_ms)
     );
-    assert_eq!(events(open).await, [("new".to_string(), 7)]);
+    assert_eq!(events(still_open).await, [("new".to_string(), 7)]);
     assert_eq!(
         events(retired).await,
         [("new".to_string(), 3), ("retired".to_string(), 3)]
