@@ -3,8 +3,9 @@
 //! sweep), bulk-inserted in SQL, on SQLite and — when `SIMIAN_TEST_POSTGRES_URL` is set —
 //! PostgreSQL. Times, for a moment in the middle of the history, the store's `items_at` (the
 //! SQL and parsing every document), the SQL alone, and `simian items --at T --format json`
-//! end to end; then the same without the `revisions (item_id, captured_at_ms)` index, so the
-//! figures say what it buys. One run, printed against the 1 s target, never asserted.
+//! end to end, beside today's `current_items` over as many documents; then the same without
+//! the `revisions (item_id, captured_at_ms, id)` index, so the figures say what it buys. One
+//! run, printed against the 1 s target, never asserted.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -181,7 +182,22 @@ async fn measure(backend: &str, url: &str, config: &std::path::Path) {
     // Mid-history: after the 5th sweep (revision 4), before the 6th.
     let at = BASE_MS + 4 * HOUR_MS + 30 * 60_000;
     let store = Store::open_reader(url).await.expect("store");
+    // Build the binary now, not inside the first timed run.
+    let _ = simian_tests::simian_bin();
     let pool = sqlx::AnyPool::connect(url).await.expect("pool");
+    // The reference: today's listing reads and parses the same number of documents.
+    let _ = store.current_items(&ItemFilter::default()).await;
+    let started = Instant::now();
+    let live = store
+        .current_items(&ItemFilter::default())
+        .await
+        .expect("current items");
+    line(
+        "store current_items (today, reference)",
+        started.elapsed(),
+        live.len(),
+    );
+    drop(live);
     for with_index in [true, false] {
         let label = if with_index {
             format!("with {REVISIONS_AT_INDEX}")
