@@ -1421,6 +1421,122 @@ async fn retired_issues_come_back_new_and_deleted_items_fix_theirs(url: String) 
             .expect("again")
             .is_empty()
     );
+    // Every transition is on the issue's timeline, with the score it carried.
+    let timeline = store
+        .issue_timeline(first[0].issue_id)
+        .await
+        .expect("timeline");
+    let events: Vec<(&str, u32)> = timeline
+        .iter()
+        .map(|e| (e.event.as_str(), e.score))
+        .collect();
+    assert_eq!(
+        events,
+        [("new", 10), ("retired", 10), ("new", 10), ("fixed", 10)]
+    );
+}
+
+/// Schema v9 backfills the timeline of issues recorded before it: `new` at first sighting,
+/// and the close (fixed or retired) of closed ones.
+async fn v9_backfills_the_issue_timeline(url: String) {
+    use simian::store::{AuditedBy, FoundIssue};
+    let store = open(&url).await;
+    sweep_once(
+        &store,
+        &sg_scope(),
+        Listing::Complete(vec![sg("sg-1", 22), sg("sg-2", 22)]),
+    )
+    .await;
+    let by = |plugin: &str| AuditedBy {
+        plugin: plugin.into(),
+        version: "1.0.0".into(),
+        generation: 1,
+    };
+    let found = |score| FoundIssue {
+        check_id: "internet-accessible".into(),
+        title: "Internet Accessible".into(),
+        score,
+        notes: "Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:22]".into(),
+        remediation: None,
+        disabled: false,
+    };
+    let one = store
+        .item_by_arn(&sg_arn("sg-1"))
+        .await
+        .expect("read")
+        .expect("sg-1")
+        .id;
+    let two = store
+        .item_by_arn(&sg_arn("sg-2"))
+        .await
+        .expect("read")
+        .expect("sg-2")
+        .id;
+    let fixed = store
+        .record_audit(one, &by("a"), &[found(10)])
+        .await
+        .expect("a")[0]
+        .issue_id;
+    // Fixed a moment later, so a time between the two exists.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    store.record_audit(one, &by("a"), &[]).await.expect("fix");
+    let still_open = store
+        .record_audit(two, &by("a"), &[found(7)])
+        .await
+        .expect("b")[0]
+        .issue_id;
+    let retired = store
+        .record_audit(two, &by("b"), &[found(3)])
+        .await
+        .expect("c")[0]
+        .issue_id;
+    store.retire_plugin_issues("b").await.expect("retire");
+    let rows = store.item_issues(one).await.expect("issues");
+    let (first_seen, fixed_ms) = (rows[0].first_seen_ms, rows[0].fixed_ms.expect("fixed"));
+    store.close().await;
+    // Back to a v8 store (no timeline), then opened again.
+    raw(
+        &url,
+        &[
+            "DROP TABLE issue_events",
+            "DROP INDEX revisions_item_time",
+            "DELETE FROM schema_version WHERE version = 9",
+        ],
+    )
+    .await;
+    let store = open(&url).await;
+    let events = |id| {
+        let store = store.clone();
+        async move {
+            store
+                .issue_timeline(id)
+                .await
+                .expect("timeline")
+                .into_iter()
+                .map(|e| (e.event, e.score))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        events(fixed).await,
+        [("new".to_string(), 10), ("fixed".to_string(), 10)]
+    );
+    let timeline = store.issue_timeline(fixed).await.expect("timeline");
+    assert_eq!(
+        (timeline[0].at_ms, timeline[1].at_ms),
+        (first_seen, fixed_ms)
+    );
+    assert_eq!(events(still_open).await, [("new".to_string(), 7)]);
+    assert_eq!(
+        events(retired).await,
+        [("new".to_string(), 3), ("retired".to_string(), 3)]
+    );
+    // And the issues at a moment read it: between sighting and fix, the fixed one was open.
+    let at = store
+        .issues_at(fixed_ms - 1, &simian::store::IssueFilter::default())
+        .await
+        .expect("issues at");
+    assert!(at.iter().any(|r| r.issue.id == fixed && r.issue.open));
 }
 
 async fn notices_carry_news_once_with_the_previous_configuration(url: String) {
@@ -1642,6 +1758,7 @@ on_both!(
     justifications_are_bound_to_evidence_and_expire,
     outbox_retries_until_delivered_and_survives_reopen,
     retired_issues_come_back_new_and_deleted_items_fix_theirs,
+    v9_backfills_the_issue_timeline,
     notices_carry_news_once_with_the_previous_configuration,
     users_tokens_and_sessions_keep_only_hashes_and_end_together,
 );

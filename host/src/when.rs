@@ -1,5 +1,6 @@
-//! Times as people write and read them: expiry dates in (`YYYY-MM-DD` or RFC 3339), unix
-//! milliseconds out as RFC 3339. A leaf: the CLI and the console share it.
+//! Times as people write and read them: expiry dates and time-travel moments in (`YYYY-MM-DD`,
+//! RFC 3339, or unix ms for moments), unix milliseconds out as RFC 3339. A leaf: the CLI and
+//! the console share it.
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
@@ -28,28 +29,36 @@ pub fn parse_expiry(text: &str) -> Result<i64, DateError> {
         .map_err(|e| err(e.to_string()))
 }
 
-/// A moment: `YYYY-MM-DD` (the start of that day, UTC), RFC 3339, or unix milliseconds.
+/// The latest moment accepted (9999-12-31T23:59:59.999Z): beyond it RFC 3339 cannot say it.
+pub const MAX_INSTANT_MS: i64 = 253_402_300_799_999;
+
+/// A moment for time travel: unix milliseconds (digits only), `YYYY-MM-DD` (the **start** of
+/// that day, UTC — unlike expiry dates, which mean its end) or RFC 3339.
 pub fn parse_instant(text: &str) -> Result<i64, DateError> {
-    let text = text.trim();
-    if !text.is_empty() && text.len() != 10 && text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse::<i64>().map_err(|e| DateError {
-            text: crate::text::truncate(text, 64).to_string(),
-            reason: e.to_string(),
-        });
-    }
     let err = |reason: String| DateError {
         text: crate::text::escape_controls(crate::text::truncate(text, 64)).into_owned(),
         reason,
     };
-    let full = if text.len() == 10 {
-        format!("{text}T00:00:00Z")
+    let text_t = text.trim();
+    let ms = if !text_t.is_empty() && text_t.bytes().all(|b| b.is_ascii_digit()) {
+        text_t
+            .parse::<i64>()
+            .map_err(|_| err("too large for unix milliseconds".into()))?
     } else {
-        text.to_string()
+        let full = if text_t.len() == 10 {
+            format!("{text_t}T00:00:00Z")
+        } else {
+            text_t.to_string()
+        };
+        DateTime::from_str(&full, Format::DateTime)
+            .map_err(|e| err(format!("nor unix milliseconds ({e})")))?
+            .to_millis()
+            .map_err(|e| err(e.to_string()))?
     };
-    DateTime::from_str(&full, Format::DateTime)
-        .map_err(|e| err(e.to_string()))?
-        .to_millis()
-        .map_err(|e| err(e.to_string()))
+    if !(0..=MAX_INSTANT_MS).contains(&ms) {
+        return Err(err("outside 1970-01-01 to 9999-12-31".into()));
+    }
+    Ok(ms)
 }
 
 /// A span of milliseconds as people say it: `3d 4h`, `5h 12m`, `42s`.
@@ -96,18 +105,30 @@ mod tests {
     }
 
     #[test]
-    fn instants_and_spans() {
-        assert_eq!(parse_instant("1970-01-02").expect("date"), 86_400_000);
-        assert_eq!(parse_instant("1970-01-01T00:00:01Z").expect("time"), 1000);
-        assert_eq!(
-            parse_instant("1700000000000").expect("ms"),
-            1_700_000_000_000
-        );
-        assert!(parse_instant("last tuesday").is_err());
-        assert!(parse_instant("99999999999999999999999").is_err());
+    fn spans() {
         assert_eq!(span(42_000), "42s");
         assert_eq!(span(3 * 60_000 + 5_000), "3m 5s");
         assert_eq!(span(2 * 3_600_000 + 60_000), "2h 1m");
         assert_eq!(span(3 * 86_400_000 + 4 * 3_600_000 + 1), "3d 4h");
+    }
+
+    #[test]
+    fn instants() {
+        assert_eq!(parse_instant("1970-01-02").expect("date"), 86_400_000);
+        assert_eq!(parse_instant("1970-01-01T00:00:01.5Z").expect("time"), 1500);
+        assert_eq!(
+            parse_instant("1764470400123").expect("ms"),
+            1_764_470_400_123
+        );
+        for bad in [
+            "",
+            "-5",
+            "soon",
+            "99999999999999999999",
+            "253402300800000",
+            "2026-13-01",
+        ] {
+            assert!(parse_instant(bad).is_err(), "{bad} accepted");
+        }
     }
 }

@@ -39,28 +39,31 @@ pub enum ReportFormat {
     Ocsf,
 }
 
+/// With `at`, the issues as recorded at that moment (`--at`), in every format.
 pub async fn issues(
     config: Option<&Path>,
     filter: IssueFilter,
+    at: Option<i64>,
     format: IssuesFormat,
 ) -> anyhow::Result<ExitCode> {
     match format {
-        IssuesFormat::Table => store_cmds::issues(config, filter, Format::Table).await,
-        IssuesFormat::Json => store_cmds::issues(config, filter, Format::Json).await,
-        IssuesFormat::Jsonl => export(config, filter, ExportFormat::Jsonl).await,
-        IssuesFormat::Csv => export(config, filter, ExportFormat::Csv).await,
-        IssuesFormat::Ocsf => export(config, filter, ExportFormat::Ocsf).await,
+        IssuesFormat::Table => store_cmds::issues(config, filter, at, Format::Table).await,
+        IssuesFormat::Json => store_cmds::issues(config, filter, at, Format::Json).await,
+        IssuesFormat::Jsonl => export(config, filter, at, ExportFormat::Jsonl).await,
+        IssuesFormat::Csv => export(config, filter, at, ExportFormat::Csv).await,
+        IssuesFormat::Ocsf => export(config, filter, at, ExportFormat::Ocsf).await,
     }
 }
 
 pub async fn report(
     config: Option<&Path>,
     filter: IssueFilter,
+    at: Option<i64>,
     format: ReportFormat,
 ) -> anyhow::Result<ExitCode> {
     match format {
-        ReportFormat::Table => store_cmds::report(config, filter, Format::Table).await,
-        ReportFormat::Json => store_cmds::report(config, filter, Format::Json).await,
+        ReportFormat::Table => store_cmds::report(config, filter, at, Format::Table).await,
+        ReportFormat::Json => store_cmds::report(config, filter, at, Format::Json).await,
         // The report's findings: its items' open issues, under its filter.
         ReportFormat::Ocsf => {
             let filter = IssueFilter {
@@ -68,7 +71,7 @@ pub async fn report(
                 state: None,
                 ..filter
             };
-            export(config, filter, ExportFormat::Ocsf).await
+            export(config, filter, at, ExportFormat::Ocsf).await
         }
     }
 }
@@ -76,6 +79,7 @@ pub async fn report(
 async fn export(
     config: Option<&Path>,
     filter: IssueFilter,
+    at: Option<i64>,
     format: ExportFormat,
 ) -> anyhow::Result<ExitCode> {
     let config = Config::discover(config)?;
@@ -89,14 +93,11 @@ async fn export(
         .await
         .with_context(|| format!("cannot open the store at {}", config.storage.url))?;
     let stdout = std::io::stdout().lock();
-    let result = write_pages(
-        &store,
-        filter,
-        format,
-        context,
-        std::io::BufWriter::new(stdout),
-    )
-    .await;
+    let out = std::io::BufWriter::new(stdout);
+    let result = match at {
+        Some(at) => write_at(&store, at, filter, format, context, out).await,
+        None => write_pages(&store, filter, format, context, out).await,
+    };
     store.close().await;
     match result {
         Ok(()) => Ok(ExitCode::SUCCESS),
@@ -126,6 +127,7 @@ async fn write_pages(
     };
     loop {
         let page = store.issues(&page_filter).await?;
+        exporter.note_rescored(rescored(store, &page).await?);
         for row in &page {
             exporter.write(row)?;
         }
@@ -136,4 +138,32 @@ async fn write_pages(
     }
     exporter.finish()?;
     Ok(())
+}
+
+/// The issues as recorded at `at` (time travel answers them in one piece, not paged).
+async fn write_at(
+    store: &Store,
+    at: i64,
+    filter: IssueFilter,
+    format: ExportFormat,
+    context: ocsf::Context,
+    out: impl Write,
+) -> anyhow::Result<()> {
+    let mut exporter = Exporter::new(format, context, out)?;
+    let rows = store.issues_at(at, &filter).await?;
+    exporter.note_rescored(rescored(store, &rows).await?);
+    for row in &rows {
+        exporter.write(row)?;
+    }
+    exporter.finish()?;
+    Ok(())
+}
+
+/// Which of these issues changed score since first recorded (their OCSF activity is Update).
+async fn rescored(
+    store: &Store,
+    rows: &[crate::store::IssueRow],
+) -> anyhow::Result<std::collections::HashSet<i64>> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.issue.id).collect();
+    Ok(store.rescored_issues(&ids).await?)
 }

@@ -3,6 +3,7 @@
 //! but some plugin failed, 4 a sweep finished but some listing failed, 5 a drill ran but
 //! missed its SLO (or could not undo its change), 130 a drill interrupted (and reverted).
 
+mod at_cmd;
 mod audit_cmd;
 mod drill_cmd;
 mod findings_cmd;
@@ -127,6 +128,9 @@ enum Command {
         /// Include items that were deleted (with their last known document).
         #[arg(long)]
         include_deleted: bool,
+        /// Answer as of this moment: unix ms, YYYY-MM-DD (start of that day, UTC) or RFC 3339.
+        #[arg(long, value_parser = at_cmd::parse_at)]
+        at: Option<i64>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -138,6 +142,9 @@ enum Command {
         /// Show a structured diff between consecutive revisions.
         #[arg(long)]
         diff: bool,
+        /// Only the revision in force at this moment (unix ms, YYYY-MM-DD or RFC 3339).
+        #[arg(long, value_parser = at_cmd::parse_at)]
+        at: Option<i64>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -158,6 +165,9 @@ enum Command {
         /// Also list issues of checks the operator disabled (kept, counted nowhere).
         #[arg(long)]
         disabled: bool,
+        /// Issues as recorded at this moment: unix ms, YYYY-MM-DD (start of that day, UTC) or RFC 3339.
+        #[arg(long, value_parser = at_cmd::parse_at)]
+        at: Option<i64>,
         #[arg(long, value_enum, default_value_t = findings_cmd::IssuesFormat::Table)]
         format: findings_cmd::IssuesFormat,
     },
@@ -165,6 +175,9 @@ enum Command {
     Report {
         #[arg(long)]
         config: Option<PathBuf>,
+        /// The estate and its issues as recorded at this moment: unix ms, YYYY-MM-DD (start of that day, UTC) or RFC 3339.
+        #[arg(long, value_parser = at_cmd::parse_at)]
+        at: Option<i64>,
         #[arg(long, default_value_t = 0)]
         min_score: u32,
         #[arg(long)]
@@ -450,6 +463,7 @@ pub fn main() -> ExitCode {
                 region,
                 name,
                 include_deleted,
+                at,
                 format,
             } => {
                 let filter = crate::store::ItemFilter {
@@ -460,14 +474,15 @@ pub fn main() -> ExitCode {
                     include_deleted,
                     ..Default::default()
                 };
-                store_cmds::items(config.as_deref(), filter, format).await
+                store_cmds::items(config.as_deref(), filter, at, format).await
             }
             Command::History {
                 key,
                 config,
                 diff,
+                at,
                 format,
-            } => store_cmds::history(config.as_deref(), &key, diff, format).await,
+            } => store_cmds::history(config.as_deref(), &key, diff, at, format).await,
             Command::IamPolicy => store_cmds::iam_policy(),
             Command::Issues {
                 config,
@@ -476,6 +491,7 @@ pub fn main() -> ExitCode {
                 account,
                 resource_type,
                 disabled,
+                at,
                 format,
             } => {
                 let filter = crate::store::IssueFilter {
@@ -490,13 +506,14 @@ pub fn main() -> ExitCode {
                     include_disabled: disabled,
                     ..Default::default()
                 };
-                findings_cmd::issues(config.as_deref(), filter, format).await
+                findings_cmd::issues(config.as_deref(), filter, at, format).await
             }
             Command::Report {
                 config,
                 min_score,
                 account,
                 resource_type,
+                at,
                 format,
             } => {
                 let filter = crate::store::IssueFilter {
@@ -507,7 +524,7 @@ pub fn main() -> ExitCode {
                     include_disabled: false,
                     ..Default::default()
                 };
-                findings_cmd::report(config.as_deref(), filter, format).await
+                findings_cmd::report(config.as_deref(), filter, at, format).await
             }
             Command::Justify {
                 issue,

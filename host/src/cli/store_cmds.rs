@@ -9,6 +9,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 
 use super::Format;
+use super::at_cmd;
 use super::output::{self, table};
 use crate::config::Config;
 use crate::runtime::sweep::{self, Progress, ScopeReport, SweepOptions};
@@ -172,11 +173,15 @@ pub async fn sweep(
 pub async fn items(
     config: Option<&Path>,
     filter: ItemFilter,
+    at: Option<i64>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let config = Config::discover(config)?;
     let store = open_reader(&config).await?;
-    let items = store.current_items(&filter).await?;
+    let items = match at {
+        Some(at) => store.items_at(at, &filter).await?,
+        None => store.current_items(&filter).await?,
+    };
     match format {
         Format::Json => {
             let docs: Vec<Value> = items
@@ -194,10 +199,11 @@ pub async fn items(
                 .collect();
             println!(
                 "{}",
-                serde_json::to_string_pretty(&json!({ "items": docs }))?
+                serde_json::to_string_pretty(&at_cmd::mark(json!({ "items": docs }), at))?
             );
         }
         Format::Table => {
+            at_cmd::banner(at);
             let rows: Vec<Vec<String>> = items
                 .iter()
                 .map(|s| {
@@ -226,18 +232,22 @@ pub async fn history(
     config: Option<&Path>,
     key: &str,
     with_diff: bool,
+    at: Option<i64>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let config = Config::discover(config)?;
     let store = open_reader(&config).await?;
-    let revisions = store.history(key).await?;
+    let (revisions, before) = match at {
+        Some(at) => at_cmd::revision_at(&store, key, at, with_diff).await?,
+        None => (store.history(key).await?, None),
+    };
     store.close().await;
-    if revisions.is_empty() {
+    if revisions.is_empty() && at.is_none() {
         anyhow::bail!("no item with ARN or id `{key}` in the store");
     }
     let mut out = Vec::new();
     let mut diffs = Vec::new();
-    let mut previous: Option<&Value> = None;
+    let mut previous: Option<&Value> = before.as_ref();
     for r in &revisions {
         let mut entry = json!({
             "revision": r.id,
@@ -264,9 +274,13 @@ pub async fn history(
     match format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "revisions": out }))?
+            serde_json::to_string_pretty(&at_cmd::mark(json!({ "revisions": out }), at))?
         ),
         Format::Table => {
+            at_cmd::banner(at);
+            if out.is_empty() {
+                println!("(no revision in force then: the item did not exist yet)");
+            }
             for (i, e) in out.iter().enumerate() {
                 println!(
                     "revision {}  {}  {} {}  captured {}",
@@ -307,18 +321,23 @@ pub fn iam_policy() -> anyhow::Result<ExitCode> {
 pub async fn issues(
     config: Option<&Path>,
     filter: crate::store::IssueFilter,
+    at: Option<i64>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let config = Config::discover(config)?;
     let store = open_reader(&config).await?;
-    let rows = store.issues(&filter).await?;
+    let rows = match at {
+        Some(at) => store.issues_at(at, &filter).await?,
+        None => store.issues(&filter).await?,
+    };
     store.close().await;
     match format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "issues": rows }))?
+            serde_json::to_string_pretty(&at_cmd::mark(json!({ "issues": rows }), at))?
         ),
         Format::Table => {
+            at_cmd::banner(at);
             let table_rows: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {
@@ -397,23 +416,30 @@ pub async fn unjustify(config: Option<&Path>, issue: i64, by: &str) -> anyhow::R
 pub async fn report(
     config: Option<&Path>,
     filter: crate::store::IssueFilter,
+    at: Option<i64>,
     format: Format,
 ) -> anyhow::Result<ExitCode> {
     let config = Config::discover(config)?;
     let store = open_reader(&config).await?;
-    let current = store
-        .current_items(&crate::store::ItemFilter {
-            resource_type: filter.resource_type.clone(),
-            account_id: filter.account_id.clone(),
-            ..Default::default()
-        })
-        .await?;
-    let rows = store
-        .issues(&crate::store::IssueFilter {
-            open: Some(true),
-            ..filter
-        })
-        .await?;
+    let item_filter = crate::store::ItemFilter {
+        resource_type: filter.resource_type.clone(),
+        account_id: filter.account_id.clone(),
+        ..Default::default()
+    };
+    let filter = crate::store::IssueFilter {
+        open: Some(true),
+        ..filter
+    };
+    let (current, rows) = match at {
+        Some(at) => (
+            store.items_at(at, &item_filter).await?,
+            store.issues_at(at, &filter).await?,
+        ),
+        None => (
+            store.current_items(&item_filter).await?,
+            store.issues(&filter).await?,
+        ),
+    };
     store.close().await;
     let mut items: Vec<(String, Value)> = Vec::new();
     for r in rows {
@@ -473,9 +499,13 @@ pub async fn report(
     match format {
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&json!({ "items": items, "clean": clean }))?
+            serde_json::to_string_pretty(&at_cmd::mark(
+                json!({ "items": items, "clean": clean }),
+                at
+            ))?
         ),
         Format::Table => {
+            at_cmd::banner(at);
             for item in &items {
                 println!(
                     "{}  {}  score {} (unjustified {})",

@@ -68,6 +68,13 @@ impl<W: Write> Exporter<W> {
         Ok(Exporter { sink })
     }
 
+    /// The issues (of the rows about to be written) whose score changed since first recorded.
+    pub fn note_rescored(&mut self, ids: std::collections::HashSet<i64>) {
+        if let Sink::Ocsf(_, context) = &mut self.sink {
+            context.rescored = ids;
+        }
+    }
+
     pub fn write(&mut self, row: &IssueRow) -> std::io::Result<()> {
         match &mut self.sink {
             Sink::Jsonl(w) => json_line(w, row),

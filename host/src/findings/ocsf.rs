@@ -29,6 +29,8 @@ pub struct Context {
     pub product_version: String,
     /// Account id → the name the configuration gives it (`cloud.account.name`).
     pub account_names: HashMap<String, String>,
+    /// Issues whose score changed since first recorded (the store's issue timeline).
+    pub rescored: std::collections::HashSet<i64>,
 }
 
 impl Context {
@@ -36,6 +38,7 @@ impl Context {
         Context {
             product_version: product_version.into(),
             account_names: HashMap::new(),
+            rescored: Default::default(),
         }
     }
 }
@@ -138,7 +141,8 @@ pub struct IssueFacts {
     /// Open again after having been fixed (at least once).
     pub regressed: bool,
     /// Its score changed since it was first recorded (a new plugin version or an override).
-    /// The store keeps no score history yet: [`IssueFacts::of`] always says false.
+    /// [`IssueFacts::of`] cannot see it (a row holds only the current score): the export
+    /// sets it from the issue timeline.
     pub rescored: bool,
     /// An audit after the first one found it again (`last_seen` later than `first_seen`).
     pub seen_again: bool,
@@ -313,7 +317,10 @@ fn partition(arn: &str) -> Option<String> {
 /// The Detection Finding of one listed issue.
 pub fn detection_finding(r: &IssueRow, context: &Context) -> DetectionFinding {
     let i = &r.issue;
-    let facts = IssueFacts::of(i);
+    let facts = IssueFacts {
+        rescored: context.rescored.contains(&i.id),
+        ..IssueFacts::of(i)
+    };
     let activity = activity(&facts);
     let status = status(&facts);
     let severity = Severity::of_score(i.score);

@@ -171,7 +171,7 @@ impl IssueFilter {
     }
 }
 
-fn issue_row(r: &sqlx::any::AnyRow) -> Result<IssueRow, StoreError> {
+pub(super) fn issue_row(r: &sqlx::any::AnyRow) -> Result<IssueRow, StoreError> {
     let what = "reading an issue's item";
     Ok(IssueRow {
         issue: read_issue(r)?,

@@ -92,6 +92,80 @@ struct Existing {
     id: i64,
     open: bool,
     retired: bool,
+    score: i64,
+}
+
+/// Append one transition to an issue's timeline (`issue_events`), inside the caller's
+/// transaction so the timeline never disagrees with `issues`.
+async fn record_event(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    issue_id: i64,
+    at_ms: i64,
+    event: &str,
+    score: i64,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO issue_events (issue_id, at_ms, event, score) VALUES ($1, $2, $3, $4)")
+        .bind(issue_id)
+        .bind(at_ms)
+        .bind(event)
+        .bind(score)
+        .execute(&mut **tx)
+        .await
+        .map_err(q("recording an issue event"))?;
+    Ok(())
+}
+
+/// Close every open issue matching `condition` (binds `$2`… from `args`, `$1` is the time) as
+/// `event`, recording each in the timeline first; returns the closed issues.
+async fn close_open_issues(
+    store: &Store,
+    condition: &str,
+    arg: super::items::Arg,
+    event: &'static str,
+    what: &'static str,
+) -> Result<Vec<IssueChange>, StoreError> {
+    let _guard = store.write_guard().await;
+    let now = now_ms();
+    let mut tx = begin_write(&store.pool, store.backend)
+        .await
+        .map_err(q(what))?;
+    super::items::bind_all(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO issue_events (issue_id, at_ms, event, score)
+             SELECT id, $1, '{event}', score FROM issues WHERE status = 'open' AND {condition}
+             ORDER BY id"
+        )))
+        .bind(now),
+        vec![arg.clone()],
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(q(what))?;
+    let retired = i64::from(event == "retired");
+    let rows = super::items::bind_all(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE issues SET status = 'fixed', fixed_ms = $1, retired = {retired}
+             WHERE status = 'open' AND {condition} RETURNING id, check_id, notes, score"
+        )))
+        .bind(now),
+        vec![arg],
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(q(what))?;
+    tx.commit().await.map_err(q(what))?;
+    rows.iter()
+        .map(|r| {
+            let score: i64 = r.try_get("score").map_err(q("reading a fixed issue"))?;
+            Ok(IssueChange {
+                issue_id: r.try_get("id").map_err(q("reading a fixed issue"))?,
+                check_id: r.try_get("check_id").map_err(q("reading a fixed issue"))?,
+                notes: r.try_get("notes").map_err(q("reading a fixed issue"))?,
+                score: u32::try_from(score).unwrap_or(u32::MAX),
+                transition: Transition::Fixed,
+            })
+        })
+        .collect()
 }
 
 impl Store {
@@ -134,17 +208,15 @@ impl Store {
     /// Close the open issues of a plugin that is no longer loaded: no score counts a check
     /// nobody runs. Returns how many were retired.
     pub async fn retire_plugin_issues(&self, plugin: &str) -> Result<u64, StoreError> {
-        let _guard = self.write_guard().await;
-        let done = sqlx::query(
-            "UPDATE issues SET status = 'fixed', fixed_ms = $1, retired = 1
-             WHERE plugin = $2 AND status = 'open'",
+        let closed = close_open_issues(
+            self,
+            "plugin = $2",
+            super::items::Arg::Text(plugin.to_string()),
+            "retired",
+            "retiring a plugin's issues",
         )
-        .bind(now_ms())
-        .bind(plugin)
-        .execute(&self.pool)
-        .await
-        .map_err(q("retiring a plugin's issues"))?;
-        Ok(done.rows_affected())
+        .await?;
+        Ok(closed.len() as u64)
     }
 
     /// A deleted item's open issues are fixed: the resource that had them is gone.
@@ -152,28 +224,14 @@ impl Store {
         &self,
         item_id: i64,
     ) -> Result<Vec<IssueChange>, StoreError> {
-        let _guard = self.write_guard().await;
-        let rows = sqlx::query(
-            "UPDATE issues SET status = 'fixed', fixed_ms = $1
-             WHERE item_id = $2 AND status = 'open' RETURNING id, check_id, notes, score",
+        close_open_issues(
+            self,
+            "item_id = $2",
+            super::items::Arg::Int(item_id),
+            "fixed",
+            "fixing a deleted item's issues",
         )
-        .bind(now_ms())
-        .bind(item_id)
-        .fetch_all(&self.pool)
         .await
-        .map_err(q("fixing a deleted item's issues"))?;
-        rows.iter()
-            .map(|r| {
-                let score: i64 = r.try_get("score").map_err(q("reading a fixed issue"))?;
-                Ok(IssueChange {
-                    issue_id: r.try_get("id").map_err(q("reading a fixed issue"))?,
-                    check_id: r.try_get("check_id").map_err(q("reading a fixed issue"))?,
-                    notes: r.try_get("notes").map_err(q("reading a fixed issue"))?,
-                    score: u32::try_from(score).unwrap_or(u32::MAX),
-                    transition: Transition::Fixed,
-                })
-            })
-            .collect()
     }
 
     /// Every issue of an item (open and fixed), highest score first.
@@ -234,7 +292,7 @@ async fn load_existing(
     };
     let wanted: std::collections::HashSet<i64> = batch.iter().map(|(id, _)| *id).collect();
     let rows = sqlx::query(
-        "SELECT item_id, id, check_id, notes_hash, status, retired FROM issues
+        "SELECT item_id, id, check_id, notes_hash, status, retired, score FROM issues
          WHERE plugin = $1 AND item_id >= $2 AND item_id <= $3",
     )
     .bind(&by.plugin)
@@ -262,6 +320,7 @@ async fn load_existing(
                     .try_get::<i64, _>("retired")
                     .map_err(q("reading an issue"))?
                     != 0,
+                score: row.try_get("score").map_err(q("reading an issue"))?,
             },
         );
     }
@@ -304,18 +363,25 @@ async fn record_one(
                 .execute(&mut **tx)
                 .await
                 .map_err(q("updating an issue"))?;
-                changes.push((
-                    e.id,
-                    f,
-                    if e.open {
-                        Transition::StillOpen
-                    } else if e.retired {
-                        // Its plugin was away, so nobody saw it fixed: it is news again.
-                        Transition::New
-                    } else {
-                        Transition::Regressed
-                    },
-                ));
+                let transition = if e.open {
+                    Transition::StillOpen
+                } else if e.retired {
+                    // Its plugin was away, so nobody saw it fixed: it is news again.
+                    Transition::New
+                } else {
+                    Transition::Regressed
+                };
+                let score = i64::from(f.score);
+                let event = match transition {
+                    Transition::StillOpen if score != e.score => Some("rescored"),
+                    Transition::StillOpen => None,
+                    Transition::New => Some("new"),
+                    Transition::Regressed | Transition::Fixed => Some("regressed"),
+                };
+                if let Some(event) = event {
+                    record_event(tx, e.id, now, event, score).await?;
+                }
+                changes.push((e.id, f, transition));
                 continue;
             }
             None => Transition::New,
@@ -342,6 +408,7 @@ async fn record_one(
         .await
         .map_err(q("inserting an issue"))?;
         let id: i64 = row.try_get("id").map_err(q("reading a new issue id"))?;
+        record_event(tx, id, now, "new", i64::from(f.score)).await?;
         changes.push((id, f, transition));
     }
     let mut out: Vec<IssueChange> = changes
@@ -369,6 +436,7 @@ async fn record_one(
         .await
         .map_err(q("fixing an issue"))?;
         let score: i64 = row.try_get("score").map_err(q("reading a fixed issue"))?;
+        record_event(tx, e.id, now, "fixed", score).await?;
         out.push(IssueChange {
             issue_id: e.id,
             check_id: row

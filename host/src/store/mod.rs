@@ -4,7 +4,8 @@
 //! Owns deciding what a listing changed (created, modified, ephemeral-only, deleted) and
 //! recording it atomically per scope, and answering history queries. This file holds the
 //! connection and what every part shares; `sweeps`, `apply` (with `events`), `items`, `issues` (with `issue_list` and
-//! `justify`), `outbox` and `users` each own their tables' queries; `browse` holds the console's read-only queries. It must never call AWS
+//! `justify`), `outbox` and `users` each own their tables' queries; `browse` holds the console's read-only queries,
+//! `at_time` the same history read as of a past moment. It must never call AWS
 //! or judge items, and never delete anything on a failed listing: absence in a partial
 //! listing proves nothing.
 //!
@@ -12,6 +13,7 @@
 //! `?`), times as BIGINT unix milliseconds, flags as INTEGER 0/1, JSON as TEXT.
 
 mod apply;
+mod at_time;
 mod browse;
 mod events;
 mod hash;
@@ -39,6 +41,7 @@ use sqlx::{Any, AnyPool, Row, Transaction};
 use tracing::{debug, info, warn};
 
 pub use apply::{Change, ChangeKind, ItemKey, Listing, Refresh, Scope, ScopeSummary};
+pub use at_time::IssueEvent;
 pub use browse::{DayPoint, IssueGroup, ItemSummary, ListingAge, ScopeHealth, ScoreCell};
 pub use hash::{complete_hash, durable_hash};
 pub use issue_list::{IssueFilter, IssueRow, IssueState};
@@ -48,6 +51,7 @@ pub use justify::{Actor, IssueAction};
 pub use outbox::{OutboxEntry, OutboxStats};
 pub use revision_scan::{RevisionScan, ScannedRevision};
 pub use schema::CURRENT_VERSION as SCHEMA_VERSION;
+pub use schema::REVISIONS_AT_INDEX;
 pub use simian_model::actor::Via;
 // History is read revision by revision; what changed between two is the shared diff.
 pub use shadow::{MAX_SHADOW_ENTRIES, ShadowChange, ShadowEntry, ShadowRun, ShadowState};

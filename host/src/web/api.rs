@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::auth::Caller;
 use super::error::{ApiResult, WebError};
-use super::params::{ISSUE_PARAMS, ITEM_PARAMS, Params};
+use super::params::{API_ISSUE_PARAMS, API_ITEM_PARAMS, ISSUE_PARAMS, Params};
 use super::{Shared, views};
 use crate::store::{IssueAction, IssueRow};
 use crate::users::{self, Role};
@@ -23,7 +23,10 @@ pub async fn not_found(uri: Uri) -> ApiResult<Json<Value>> {
 }
 
 pub async fn items(State(s): State<Shared>, _c: Caller, uri: Uri) -> ApiResult<Json<Value>> {
-    let params = Params::parse(&uri, ITEM_PARAMS)?;
+    let params = Params::parse(&uri, API_ITEM_PARAMS)?;
+    if let Some(at) = super::params::at(&params)? {
+        return Ok(Json(items_at(&s, &params, at).await?));
+    }
     let page = views::item_page(&s, &params).await?;
     Ok(Json(json!({
         "items": page.items.iter().map(views::summary_json).collect::<Vec<_>>(),
@@ -85,12 +88,65 @@ pub async fn compare(State(s): State<Shared>, _c: Caller, uri: Uri) -> ApiResult
 }
 
 pub async fn issues(State(s): State<Shared>, _c: Caller, uri: Uri) -> ApiResult<Json<Value>> {
-    let params = Params::parse(&uri, ISSUE_PARAMS)?;
-    let page = views::issue_page(&s, &params).await?;
-    Ok(Json(json!({
+    let params = Params::parse(&uri, API_ISSUE_PARAMS)?;
+    let at = super::params::at(&params)?;
+    let page = views::issue_page(&s, &params, at).await?;
+    let mut out = json!({
         "issues": page.issues,
         "next_cursor": page.next_cursor,
-    })))
+    });
+    if let Some(at) = at {
+        out["at"] = json!(at);
+    }
+    Ok(Json(out))
+}
+
+/// `GET /items?at=`: the estate as it was at `at`, in `simian items --at --format json`'s
+/// names (without documents), paged by item id like the live listing.
+async fn items_at(s: &Shared, params: &Params, at: i64) -> Result<Value, WebError> {
+    let filter = super::params::item_filter(params)?;
+    let limit = params.limit()?;
+    // One read serves the total and the page: the total ignores the cursor.
+    let after = filter.after_id;
+    let all = s
+        .store
+        .items_at(
+            at,
+            &crate::store::ItemFilter {
+                after_id: None,
+                ..filter
+            },
+        )
+        .await?;
+    let total = all.len();
+    let page: Vec<_> = all
+        .into_iter()
+        .filter(|i| after.is_none_or(|a| i.id > a))
+        .take(limit as usize)
+        .collect();
+    let next_cursor = (page.len() == limit as usize)
+        .then(|| page.last().map(|i| i.id.to_string()))
+        .flatten();
+    let items: Vec<Value> = page
+        .iter()
+        .map(|i| {
+            json!({
+                "resourceType": i.item.resource_type,
+                "resourceId": i.item.resource_id,
+                "resourceName": i.item.resource_name,
+                "arn": i.item.arn,
+                "accountId": i.item.account_id,
+                "awsRegion": i.item.region,
+                "simian": {
+                    "itemId": i.id,
+                    "revisionId": i.revision_id,
+                    "deleted": i.deleted,
+                    "lastChangedMs": i.last_changed_ms,
+                },
+            })
+        })
+        .collect();
+    Ok(json!({ "items": items, "total": total, "next_cursor": next_cursor, "at": at }))
 }
 
 pub async fn issue_groups(State(s): State<Shared>, _c: Caller, uri: Uri) -> ApiResult<Json<Value>> {

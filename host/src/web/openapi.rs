@@ -7,7 +7,7 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
-use super::params::{ISSUE_PARAMS, ITEM_PARAMS};
+use super::params::{API_ISSUE_PARAMS, API_ITEM_PARAMS, ISSUE_PARAMS, ITEM_PARAMS};
 
 /// One operation: method, path (OpenAPI syntax), the least role, summary, query parameters,
 /// and a JSON body's required fields (writes only).
@@ -25,8 +25,8 @@ pub const OPERATIONS: &[Operation] = &[
         method: "get",
         path: "/items",
         role: "viewer",
-        summary: "Items matching a filter, a page at a time (keyset cursor).",
-        query: ITEM_PARAMS,
+        summary: "Items matching a filter, a page at a time (keyset cursor); with `at`, the estate as it was then.",
+        query: API_ITEM_PARAMS,
         body: &[],
     },
     Operation {
@@ -65,8 +65,8 @@ pub const OPERATIONS: &[Operation] = &[
         method: "get",
         path: "/issues",
         role: "viewer",
-        summary: "Issues matching a filter, worst first, a page at a time.",
-        query: ISSUE_PARAMS,
+        summary: "Issues matching a filter, worst first, a page at a time; with `at`, as recorded then.",
+        query: API_ISSUE_PARAMS,
         body: &[],
     },
     Operation {
@@ -215,13 +215,26 @@ pub const OPERATIONS: &[Operation] = &[
     },
 ];
 
+/// What the `at` parameter means, in the document and on the API page.
+pub const AT_DESCRIPTION: &str = "Time travel: answer as of this moment — unix milliseconds, \
+    YYYY-MM-DD (the start of that day, UTC) or RFC 3339 (UTC). Items are those whose revision \
+    in force then (the latest captured at or before it) is not a deletion; issues are as \
+    recorded then (open, score, justification), not re-judged. The response gains `at` (unix \
+    ms). A malformed moment is a 400 naming `at`.";
+
 pub fn spec() -> Value {
     let mut paths: Map<String, Value> = Map::new();
     for op in OPERATIONS {
         let mut parameters: Vec<Value> = op
             .query
             .iter()
-            .map(|q| json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}}))
+            .map(|q| {
+                let mut p = json!({"name": q, "in": "query", "required": false, "schema": {"type": "string"}});
+                if *q == "at" {
+                    p["description"] = json!(AT_DESCRIPTION);
+                }
+                p
+            })
             .collect();
         if op.path.contains("{id}") {
             parameters.push(json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}));

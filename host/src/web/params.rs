@@ -180,6 +180,37 @@ pub fn item_filter(params: &Params) -> Result<ItemFilter, WebError> {
     })
 }
 
+/// The API's items parameters: the console's and `at` (time travel, API only).
+pub const API_ITEM_PARAMS: &[&str] = &[
+    "account",
+    "region",
+    "type",
+    "q",
+    "has_issues",
+    "min_score",
+    "deleted",
+    "cursor",
+    "limit",
+    "at",
+];
+
+/// `at=`: the moment to answer as of (unix ms, `YYYY-MM-DD` for the start of that day UTC, or
+/// RFC 3339); None when absent.
+pub fn at(params: &Params) -> Result<Option<i64>, WebError> {
+    params
+        .text("at")
+        .map(|v| {
+            crate::when::parse_instant(&v).map_err(|_| {
+                WebError::BadRequest(format!(
+                    "parameter `at`: `{}` is not a moment (unix milliseconds, YYYY-MM-DD or \
+                     RFC 3339, between 1970 and 9999)",
+                    shown(&v)
+                ))
+            })
+        })
+        .transpose()
+}
+
 pub const ISSUE_PARAMS: &[&str] = &[
     "status",
     "min_score",
@@ -190,6 +221,20 @@ pub const ISSUE_PARAMS: &[&str] = &[
     "item",
     "cursor",
     "limit",
+];
+
+/// The API's issues parameters: the console's and `at` (time travel, API only).
+pub const API_ISSUE_PARAMS: &[&str] = &[
+    "status",
+    "min_score",
+    "plugin",
+    "check",
+    "account",
+    "type",
+    "item",
+    "cursor",
+    "limit",
+    "at",
 ];
 
 /// The issues filter of `ISSUE_PARAMS`. `status` is new, open, justified, fixed, regressed or
@@ -290,6 +335,24 @@ mod tests {
         assert!(p.limit().is_err());
         let p = Params::parse(&uri("status=closed"), ISSUE_PARAMS).expect("parsed");
         assert!(issue_filter(&p, 0).is_err());
+    }
+
+    #[test]
+    fn the_api_takes_the_console_parameters_and_at() {
+        for (api, console) in [
+            (API_ITEM_PARAMS, ITEM_PARAMS),
+            (API_ISSUE_PARAMS, ISSUE_PARAMS),
+        ] {
+            let rest: Vec<&str> = api.iter().copied().filter(|p| *p != "at").collect();
+            assert_eq!(rest, console);
+        }
+        let p = Params::parse(&uri("at=1970-01-02"), API_ITEM_PARAMS).expect("parsed");
+        assert_eq!(at(&p).expect("at"), Some(86_400_000));
+        for bad in ["soon", "-1", "99999999999999999999999"] {
+            let p = Params::parse(&uri(&format!("at={bad}")), API_ITEM_PARAMS).expect("parsed");
+            let e = at(&p).expect_err("bad at");
+            assert!(e.to_string().contains("parameter `at`"), "{e}");
+        }
     }
 
     #[test]

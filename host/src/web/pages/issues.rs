@@ -136,7 +136,7 @@ pub async fn issue_group(
     uri: Uri,
 ) -> PageResult<Response> {
     let params = Params::parse(&uri, ISSUE_PARAMS)?;
-    let page = views::issue_page(&s, &params).await?;
+    let page = views::issue_page(&s, &params, None).await?;
     Ok(html(&IssueList {
         layout: Layout::new(&caller, "issues", "Issues"),
         lines: page.issues.iter().map(IssueLine::from).collect(),

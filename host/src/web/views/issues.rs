@@ -16,12 +16,20 @@ pub struct IssuePage {
     pub query: String,
 }
 
-pub async fn issue_page(s: &Shared, params: &Params) -> Result<IssuePage, WebError> {
+/// A page of issues; with `at`, as they were recorded at that moment.
+pub async fn issue_page(
+    s: &Shared,
+    params: &Params,
+    at: Option<i64>,
+) -> Result<IssuePage, WebError> {
     let since = last_sweep(s).await?.map_or(0, |w| w.started_ms);
     let mut filter = issue_filter(params, since)?;
     let limit = params.limit()?;
     filter.limit = Some(u64::from(limit));
-    let issues = s.store.issues(&filter).await?;
+    let issues = match at {
+        Some(at) => s.store.issues_at(at, &filter).await?,
+        None => s.store.issues(&filter).await?,
+    };
     let next_cursor = (issues.len() == limit as usize)
         .then(|| {
             issues
