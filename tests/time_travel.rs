@@ -350,6 +350,26 @@ async fn time_travel(storage: Option<&str>) {
         ]
     );
     store.close().await;
+    // OCSF reads the timeline as of the moment: new at 1 (Create), re-scored at 2 (Update).
+    let activity_at = |at: i64| -> Value {
+        let out = env.cli_env(
+            &["issues", "--at", &at.to_string(), "--format", "ocsf"],
+            &moto.env(),
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).expect("one finding per line"))
+            .find(|f| f["unmapped"]["simian_issue_id"] == ssh_id)
+            .map(|f| f["activity_id"].clone())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(activity_at(moments[1].at), 1);
+    assert_eq!(activity_at(moments[2].at), 2);
 
     // The REST API's at= answers the same.
     add_user(&env, "viewer", "viewer", PASSWORD);

@@ -127,7 +127,7 @@ async fn write_pages(
     };
     loop {
         let page = store.issues(&page_filter).await?;
-        exporter.note_rescored(rescored(store, &page).await?);
+        exporter.note_rescored(rescored(store, &page, i64::MAX).await?);
         for row in &page {
             exporter.write(row)?;
         }
@@ -151,7 +151,7 @@ async fn write_at(
 ) -> anyhow::Result<()> {
     let mut exporter = Exporter::new(format, context, out)?;
     let rows = store.issues_at(at, &filter).await?;
-    exporter.note_rescored(rescored(store, &rows).await?);
+    exporter.note_rescored(rescored(store, &rows, at).await?);
     for row in &rows {
         exporter.write(row)?;
     }
@@ -159,11 +159,13 @@ async fn write_at(
     Ok(())
 }
 
-/// Which of these issues changed score since first recorded (their OCSF activity is Update).
+/// Which of these issues had changed score by `at` since first recorded (their OCSF activity
+/// is Update).
 async fn rescored(
     store: &Store,
     rows: &[crate::store::IssueRow],
+    at: i64,
 ) -> anyhow::Result<std::collections::HashSet<i64>> {
     let ids: Vec<i64> = rows.iter().map(|r| r.issue.id).collect();
-    Ok(store.rescored_issues(&ids).await?)
+    Ok(store.rescored_issues(&ids, at).await?)
 }

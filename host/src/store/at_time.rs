@@ -279,19 +279,23 @@ impl Store {
 
     /// An issue's timeline, oldest first (empty for an unknown id). Issues recorded before
     /// schema v9 start with a backfilled `new` at first sighting and, if closed, their close.
-    /// Which of `ids` were ever re-scored (a `rescored` event in their timeline).
+    /// Which of `ids` had been re-scored by `at_ms` (a `rescored` event in their timeline).
     pub async fn rescored_issues(
         &self,
         ids: &[i64],
+        at_ms: i64,
     ) -> Result<std::collections::HashSet<i64>, StoreError> {
         let mut found = std::collections::HashSet::new();
         for chunk in ids.chunks(super::items::ID_CHUNK) {
             let sql = format!(
                 "SELECT DISTINCT issue_id FROM issue_events WHERE event = 'rescored'
-                 AND issue_id IN ({})",
-                super::items::placeholders(chunk.len())
+                 AND at_ms <= $1 AND issue_id IN ({})",
+                (2..chunk.len() + 2)
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(at_ms);
             for id in chunk {
                 query = query.bind(*id);
             }
