@@ -43,10 +43,12 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<ScannedRevision>, StoreError> {
         let what = "scanning revisions";
+        // CROSS JOIN: SQLite then walks revisions in id order and looks each item up, instead
+        // of starting from the items of a type and sorting all their revisions for every page.
         let mut sql = String::from(
             "SELECT r.id, r.item_id, r.kind, r.captured_at_ms, r.document, r.actor, i.arn
-             FROM revisions r JOIN items i ON i.id = r.item_id
-             WHERE r.id > $1",
+             FROM revisions r CROSS JOIN items i
+             WHERE i.id = r.item_id AND r.id > $1",
         );
         let mut texts: Vec<&str> = Vec::new();
         let mut next = 2;
