@@ -267,6 +267,15 @@ async fn time_travel(storage: Option<&str>) {
         let items = run(&["items", "--at", &at, "--format", "json"]);
         assert_eq!(items["at"], s.at, "moment {k}");
         assert_eq!(item_revisions(&items), s.items, "items at moment {k}");
+        // The table reads identities only (no documents): the same items.
+        let listed = env.cli_env(&["items", "--at", &at], &moto.env());
+        assert!(listed.status.success());
+        let ids: BTreeSet<i64> = String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+            .collect();
+        let expected: BTreeSet<i64> = s.items.iter().map(|(item, _)| *item).collect();
+        assert_eq!(ids, expected, "items table at moment {k}");
         let issues = run(&["issues", "--at", &at, "--format", "json"]);
         assert_eq!(issue_states(&issues), s.issues, "issues at moment {k}");
         let report = run(&["report", "--at", &at, "--format", "json"]);

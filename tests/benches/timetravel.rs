@@ -146,7 +146,9 @@ async fn count_at(pool: &sqlx::AnyPool, postgres: bool, at: i64) -> i64 {
     row.try_get("n").expect("n")
 }
 
-fn cli_items_at(config: &std::path::Path, at: i64) -> (Duration, usize) {
+/// `simian items --at` as a whole process: `json` prints every document, `table` the
+/// identities (read without documents).
+fn cli_items_at(config: &std::path::Path, at: i64, format: &str) -> (Duration, usize) {
     let started = Instant::now();
     let out = Command::new(simian_tests::simian_bin())
         .args([
@@ -154,7 +156,7 @@ fn cli_items_at(config: &std::path::Path, at: i64) -> (Duration, usize) {
             "--at",
             &at.to_string(),
             "--format",
-            "json",
+            format,
             "--config",
         ])
         .arg(config)
@@ -164,8 +166,21 @@ fn cli_items_at(config: &std::path::Path, at: i64) -> (Duration, usize) {
         .expect("simian items --at");
     let elapsed = started.elapsed();
     assert!(out.status.success(), "simian items --at failed");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    (elapsed, v["items"].as_array().map_or(0, Vec::len))
+    let n = if format == "json" {
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        v["items"].as_array().map_or(0, Vec::len)
+    } else {
+        // The table's rows start with the item id.
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| {
+                l.split_whitespace()
+                    .next()
+                    .is_some_and(|c| c.parse::<i64>().is_ok())
+            })
+            .count()
+    };
+    (elapsed, n)
 }
 
 fn line(what: &str, took: Duration, n: impl std::fmt::Display) {
@@ -229,8 +244,26 @@ async fn measure(backend: &str, url: &str, config: &std::path::Path) {
         );
         assert_eq!(items.len() as i64, ITEMS, "every item was live mid-history");
         assert!(items.iter().all(|s| s.revision_id == 4 * ITEMS + s.id));
-        let (took, n) = cli_items_at(config, at);
-        line(&format!("simian items --at (process), {label}"), took, n);
+        let started = Instant::now();
+        let listed = store
+            .item_identities_at(at, &ItemFilter::default())
+            .await
+            .expect("item_identities_at");
+        line(
+            &format!("store item_identities_at, {label}"),
+            started.elapsed(),
+            listed.len(),
+        );
+        assert_eq!(listed.len() as i64, ITEMS);
+        for format in ["table", "json"] {
+            let (took, n) = cli_items_at(config, at, format);
+            assert_eq!(n as i64, ITEMS, "{format}");
+            line(
+                &format!("simian items --at --format {format}, {label}"),
+                took,
+                n,
+            );
+        }
     }
     sqlx::query(AssertSqlSafe(format!(
         "CREATE INDEX {REVISIONS_AT_INDEX} ON revisions (item_id, captured_at_ms, id)"

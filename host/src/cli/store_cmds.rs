@@ -178,6 +178,27 @@ pub async fn items(
 ) -> anyhow::Result<ExitCode> {
     let config = Config::discover(config)?;
     let store = open_reader(&config).await?;
+    // A table needs no documents: at a past moment, list identities only (much less to read).
+    if let (Format::Table, Some(at)) = (format, at) {
+        let items = store.item_identities_at(at, &filter).await?;
+        store.close().await;
+        at_cmd::banner(Some(at));
+        let rows: Vec<Vec<String>> = items
+            .iter()
+            .map(|s| {
+                vec![
+                    s.id.to_string(),
+                    s.account_id.clone(),
+                    s.region.clone(),
+                    s.resource_type.clone(),
+                    s.resource_name.clone(),
+                    s.arn.clone(),
+                ]
+            })
+            .collect();
+        print_items(&rows);
+        return Ok(ExitCode::SUCCESS);
+    }
     let items = match at {
         Some(at) => store.items_at(at, &filter).await?,
         None => store.current_items(&filter).await?,
@@ -217,15 +238,19 @@ pub async fn items(
                     ]
                 })
                 .collect();
-            print!(
-                "{}",
-                table(&["ID", "ACCOUNT", "REGION", "TYPE", "NAME", "ARN"], &rows)
-            );
-            println!("({} items)", rows.len());
+            print_items(&rows);
         }
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_items(rows: &[Vec<String>]) {
+    print!(
+        "{}",
+        table(&["ID", "ACCOUNT", "REGION", "TYPE", "NAME", "ARN"], rows)
+    );
+    println!("({} items)", rows.len());
 }
 
 pub async fn history(

@@ -37,7 +37,7 @@ impl IssueEvent {
 }
 
 /// The id of the revision of item `i` in force at `$at` (binds `$at` once per use).
-fn revision_in_force(at: usize) -> String {
+pub(super) fn revision_in_force(at: usize) -> String {
     format!(
         "(SELECT r2.id FROM revisions r2 WHERE r2.item_id = i.id AND r2.captured_at_ms <= ${at}
           ORDER BY r2.captured_at_ms DESC, r2.id DESC LIMIT 1)"

@@ -14,6 +14,7 @@
 
 mod apply;
 mod at_time;
+mod at_time_list;
 mod browse;
 mod events;
 mod hash;
@@ -42,6 +43,7 @@ use tracing::{debug, info, warn};
 
 pub use apply::{Change, ChangeKind, ItemKey, Listing, Refresh, Scope, ScopeSummary};
 pub use at_time::IssueEvent;
+pub use at_time_list::ItemAt;
 pub use browse::{DayPoint, IssueGroup, ItemSummary, ListingAge, ScopeHealth, ScoreCell};
 pub use hash::{complete_hash, durable_hash};
 pub use issue_list::{IssueFilter, IssueRow, IssueState};
