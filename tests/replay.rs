@@ -4,41 +4,22 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use simian::item::Item;
 use simian::store::{Listing, Refresh, Scope, Store};
 use simian_model::actor::Actor;
 use simian_tests::pg::on_postgres;
-use simian_tests::{Env, deploy_shipped};
+use simian_tests::{Env, HISTORY_ACCOUNT, deploy_shipped, sg_arn, sg_item};
 
-const ACCOUNT: &str = "123456789012";
+const ACCOUNT: &str = HISTORY_ACCOUNT;
 
 /// Group `id` as observed on 2026-03-0`day` (the capture time is what a revision is dated by).
 fn sg(id: &str, ports: &[(i64, &str)], tag: &str, day: u32) -> Item {
-    let permissions: Vec<Value> = ports
-        .iter()
-        .map(|(port, cidr)| {
-            json!({"ipProtocol": "tcp", "fromPort": port, "toPort": port,
-                   "ipv4Ranges": [{"cidrIp": cidr}], "ipv6Ranges": []})
-        })
-        .collect();
-    Item::from_envelope(&json!({
-        "resourceType": "AWS::EC2::SecurityGroup",
-        "resourceId": id,
-        "resourceName": id,
-        "arn": arn(id),
-        "accountId": ACCOUNT,
-        "awsRegion": "us-east-1",
-        "configurationItemCaptureTime": format!("2026-03-0{day}T00:00:00Z"),
-        "configuration": {"groupId": id, "groupName": id, "ipPermissions": permissions,
-                          "ipPermissionsEgress": []},
-        "tags": {"team": tag}
-    }))
-    .expect("valid group")
+    sg_item(id, ports, tag, &format!("2026-03-0{day}T00:00:00Z"))
 }
 
 fn arn(id: &str) -> String {
-    format!("arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{id}")
+    sg_arn(id)
 }
 
 fn scope() -> Scope {

@@ -11,29 +11,17 @@ use serde_json::{Value, json};
 use simian::item::Item;
 use simian::store::{Listing, Scope, Store};
 use simian_tests::pg::on_postgres;
-use simian_tests::{Env, deploy_shipped, put, wait_until, wasm};
+use simian_tests::{Env, HISTORY_ACCOUNT, deploy_shipped, put, sg_arn, sg_item, wait_until, wasm};
 
-const ACCOUNT: &str = "123456789012";
+const ACCOUNT: &str = HISTORY_ACCOUNT;
 const RULE: &str = "sg-internet-accessible";
 
 fn sg(id: &str, port: i64, cidr: &str) -> Item {
-    Item::from_envelope(&json!({
-        "resourceType": "AWS::EC2::SecurityGroup",
-        "resourceId": id,
-        "resourceName": id,
-        "arn": arn(id),
-        "accountId": ACCOUNT,
-        "awsRegion": "us-east-1",
-        "configurationItemCaptureTime": "2026-11-30T00:00:00Z",
-        "configuration": {"groupId": id, "groupName": id, "ipPermissionsEgress": [],
-            "ipPermissions": [{"ipProtocol": "tcp", "fromPort": port, "toPort": port,
-                               "ipv4Ranges": [{"cidrIp": cidr}], "ipv6Ranges": []}]}
-    }))
-    .expect("valid group")
+    sg_item(id, &[(port, cidr)], "ops", "2026-11-30T00:00:00Z")
 }
 
 fn arn(id: &str) -> String {
-    format!("arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{id}")
+    sg_arn(id)
 }
 
 fn json_of(out: &std::process::Output) -> Value {
@@ -73,6 +61,20 @@ fn open_issues(env: &Env) -> Vec<(String, String, u64)> {
         .collect();
     rows.sort();
     rows
+}
+
+fn wait_for_issues(
+    env: &Env,
+    host: &simian_tests::HostProcess,
+    expected: &[(String, String, u64)],
+    what: &str,
+) {
+    assert!(
+        wait_until(Duration::from_secs(60), || open_issues(env) == expected),
+        "{what}: {:?}\n{}",
+        open_issues(env),
+        host.log_text()
+    );
 }
 
 fn shadows(env: &Env) -> Vec<Value> {
@@ -177,12 +179,7 @@ async fn shadow_lifecycle(storage: Option<&str>) {
         (arn("g-rdp"), "internet-accessible".to_string(), 10),
         (arn("g-ssh"), "internet-accessible".to_string(), 10),
     ];
-    assert!(
-        wait_until(Duration::from_secs(60), || open_issues(&env) == live_issues),
-        "live issues: {:?}\n{}",
-        open_issues(&env),
-        host.log_text()
-    );
+    wait_for_issues(&env, &host, &live_issues, "live issues");
     let (generation, version) = live_generation(&env);
     assert_eq!(version, "0.1.0");
 
@@ -385,12 +382,7 @@ async fn shadow_lifecycle(storage: Option<&str>) {
         (arn("g-rdp"), "internet-accessible".to_string(), 10),
         (arn("g-ssh"), "internet-accessible".to_string(), 20),
     ];
-    assert!(
-        wait_until(Duration::from_secs(60), || open_issues(&env) == promoted),
-        "after promote: {:?}\n{}",
-        open_issues(&env),
-        host.log_text()
-    );
+    wait_for_issues(&env, &host, &promoted, "after promote");
     let (new_generation, version) = live_generation(&env);
     assert_eq!(version, "0.2.0");
     assert!(new_generation > generation);

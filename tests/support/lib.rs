@@ -396,3 +396,36 @@ pub fn sg_manifest() -> String {
     std::fs::read_to_string(workspace().join("plugins/sg-internet-accessible/plugin.toml"))
         .expect("example plugin manifest")
 }
+
+/// The account the stored-history tests (replay, shadow) file their groups under.
+pub const HISTORY_ACCOUNT: &str = "123456789012";
+
+/// The ARN of security group `id` in [`HISTORY_ACCOUNT`], us-east-1.
+pub fn sg_arn(id: &str) -> String {
+    format!("arn:aws:ec2:us-east-1:{HISTORY_ACCOUNT}:security-group/{id}")
+}
+
+/// A security group item with one TCP ingress rule per `(port, cidr)`, observed at
+/// `captured` (RFC 3339: what its revision is dated by), tagged `team = tag`.
+pub fn sg_item(id: &str, ports: &[(i64, &str)], tag: &str, captured: &str) -> simian::item::Item {
+    let permissions: Vec<serde_json::Value> = ports
+        .iter()
+        .map(|(port, cidr)| {
+            serde_json::json!({"ipProtocol": "tcp", "fromPort": port, "toPort": port,
+                               "ipv4Ranges": [{"cidrIp": cidr}], "ipv6Ranges": []})
+        })
+        .collect();
+    simian::item::Item::from_envelope(&serde_json::json!({
+        "resourceType": "AWS::EC2::SecurityGroup",
+        "resourceId": id,
+        "resourceName": id,
+        "arn": sg_arn(id),
+        "accountId": HISTORY_ACCOUNT,
+        "awsRegion": "us-east-1",
+        "configurationItemCaptureTime": captured,
+        "configuration": {"groupId": id, "groupName": id, "ipPermissions": permissions,
+                          "ipPermissionsEgress": []},
+        "tags": {"team": tag}
+    }))
+    .expect("valid group")
+}

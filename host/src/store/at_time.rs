@@ -37,6 +37,19 @@ impl IssueEvent {
 }
 
 /// The id of the revision of item `i` in force at `$at` (binds `$at` once per use).
+/// `filter`'s identity fields only: they read `items` (an item's account, region, type and id
+/// never change), while liveness, scores and paging are decided as of the moment.
+pub(super) fn identity_only(filter: &ItemFilter) -> ItemFilter {
+    ItemFilter {
+        include_deleted: true,
+        min_score: None,
+        has_open_issues: false,
+        offset: 0,
+        limit: None,
+        ..filter.clone()
+    }
+}
+
 pub(super) fn revision_in_force(at: usize) -> String {
     format!(
         "(SELECT r2.id FROM revisions r2 WHERE r2.item_id = i.id AND r2.captured_at_ms <= ${at}
@@ -59,17 +72,7 @@ impl Store {
         at_ms: i64,
         filter: &ItemFilter,
     ) -> Result<Vec<StoredItem>, StoreError> {
-        // Identity filters read `items` (an item's account, region, type and id never change);
-        // liveness and scores are decided here as of `at_ms`.
-        let identity = ItemFilter {
-            include_deleted: true,
-            min_score: None,
-            has_open_issues: false,
-            offset: 0,
-            limit: None,
-            ..filter.clone()
-        };
-        let (conditions, mut args) = identity.conditions(2, super::now_ms());
+        let (conditions, mut args) = identity_only(filter).conditions(2, super::now_ms());
         let at_n = 1;
         // One index seek per item either way, but spelled per backend (measured with the
         // timetravel benchmark): SQLite has no LATERAL and runs the correlated subquery per

@@ -7,7 +7,7 @@
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::at_time::revision_in_force;
+use super::at_time::{identity_only, revision_in_force};
 use super::items::{ItemFilter, bind_all};
 use super::{Backend, Store, StoreError, q};
 
@@ -34,15 +34,7 @@ impl Store {
         filter: &ItemFilter,
     ) -> Result<Vec<ItemAt>, StoreError> {
         let what = "listing items at a time";
-        let identity = ItemFilter {
-            include_deleted: true,
-            min_score: None,
-            has_open_issues: false,
-            offset: 0,
-            limit: None,
-            ..filter.clone()
-        };
-        let (conditions, args) = identity.conditions(2, super::now_ms());
+        let (conditions, args) = identity_only(filter).conditions(2, super::now_ms());
         let columns = "i.id, i.account_id, i.region, i.resource_type, i.resource_name, i.arn";
         // Per backend for the reason `items_at` gives; here every column comes from an index
         // or `items`, never a document.
