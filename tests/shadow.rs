@@ -142,10 +142,11 @@ fn entry<'a>(run: &'a Value, change: &str, id: &str) -> Option<&'a Value> {
 // Long because it is one lifecycle against one running host: seed, shadow (CLI and host),
 // hostile candidates, discard, promote.
 async fn shadow_lifecycle(storage: Option<&str>) {
+    let web_port = simian_tests::moto::free_port();
     let storage = match storage {
         Some(url) => format!("[storage]\nurl = \"{url}\"\n"),
         None => String::new(),
-    };
+    } + &format!("[web]\nlisten = \"127.0.0.1:{web_port}\"\n");
     let env = Env::new(&config_text(&storage, "ok"));
     deploy_shipped(&env, RULE);
     let store = Store::open(&env.config().storage.url).await.expect("store");
@@ -309,7 +310,7 @@ async fn shadow_lifecycle(storage: Option<&str>) {
         &env,
         "trapping",
         &hostile,
-        &hostile_manifest("6.6.6", "http://127.0.0.1:1"),
+        &hostile_manifest("6.6.6-<script>x</script>", "http://127.0.0.1:1"),
     );
     let out = env.cli(&[
         "plugin",
@@ -330,6 +331,31 @@ async fn shadow_lifecycle(storage: Option<&str>) {
         (&json!(5), &json!(0), &json!(0)),
         "{run}"
     );
+    // The console's plugins page and the API show the current run; the candidate's own text
+    // (its version here) is escaped.
+    simian_tests::console::add_user(&env, "viewer", "viewer", simian_tests::console::PASSWORD);
+    let token = String::from_utf8_lossy(&env.cli(&["token", "create", "--user", "viewer"]).stdout)
+        .trim()
+        .to_string();
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let request = http
+            .get(format!("http://127.0.0.1:{web_port}{path}"))
+            .bearer_auth(&token)
+            .send();
+        async move {
+            let r = request.await.expect("GET");
+            assert_eq!(r.status().as_u16(), 200);
+            r.text().await.expect("body")
+        }
+    };
+    let api: Value = serde_json::from_str(&get("/api/v1/plugins").await).expect("json");
+    assert_eq!(api["shadows"][0]["version"], "6.6.6-<script>x</script>", "{api}");
+    assert_eq!(api["shadows"][0]["failed"], 5, "{api}");
+    let page = get("/plugins").await;
+    assert!(page.contains("Shadow candidates"), "{page}");
+    assert!(page.contains("would open 0, would fix 0, would re-score 0 (0 unchanged, 5 failed"), "{page}");
+    assert!(page.contains("&lt;script&gt;") && !page.contains("<script>x"), "{page}");
     assert_eq!(open_issues(&env), live_issues);
     assert_eq!(live_generation(&env), (generation, "0.1.0".to_string()));
 

@@ -16,6 +16,48 @@ pub struct PluginsPage {
     pub layout: Layout,
     pub rows: Vec<Vec<String>>,
     pub config_error: Option<String>,
+    /// Shadow candidates: a summary line and the entries (what they would change).
+    pub shadows: Vec<(String, Vec<Vec<String>>)>,
+}
+
+/// One line per shadow run and its entries as table rows (plugin text: escaped by the template).
+fn shadow_rows(v: &serde_json::Value) -> Vec<(String, Vec<Vec<String>>)> {
+    let runs: Vec<crate::store::ShadowRun> =
+        serde_json::from_value(v["shadows"].clone()).unwrap_or_default();
+    runs.iter()
+        .map(|r| {
+            let summary = match &r.error {
+                Some(e) => format!("{} {}: failed: {e}", r.plugin, r.version),
+                None => format!(
+                    "{} {} against live {}: would open {}, would fix {}, would re-score {} ({} unchanged, {} failed, {} items judged)",
+                    r.plugin,
+                    r.version,
+                    r.live_version.as_deref().unwrap_or("-"),
+                    r.would_open,
+                    r.would_fix,
+                    r.would_rescore,
+                    r.unchanged,
+                    r.failed,
+                    r.items
+                ),
+            };
+            let entries = r
+                .entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        format!("{:?}", e.change).to_lowercase(),
+                        e.arn.clone(),
+                        e.check_id.clone(),
+                        e.score.to_string(),
+                        e.live_score.map(|s| s.to_string()).unwrap_or_default(),
+                        e.notes.clone(),
+                    ]
+                })
+                .collect();
+            (summary, entries)
+        })
+        .collect()
 }
 
 pub async fn plugins(State(s): State<Shared>, caller: Caller) -> PageResult<Response> {
@@ -70,6 +112,7 @@ pub async fn plugins(State(s): State<Shared>, caller: Caller) -> PageResult<Resp
         layout: Layout::new(&caller, "plugins", "Plugins"),
         rows,
         config_error: v["config_error"].as_str().map(String::from),
+        shadows: shadow_rows(&v),
     }))
 }
 

@@ -31,9 +31,15 @@ pub fn accounts(s: &Shared) -> Vec<Value> {
 
 pub async fn plugins(s: &Shared) -> Value {
     let context = s.runtime.control_context();
+    // Shadow candidates and what they would change, as `simian plugins` lists them.
+    let shadows = s.store.current_shadow_runs(None).await.unwrap_or_else(|e| {
+        tracing::warn!("shadow runs not shown: {e}");
+        Vec::new()
+    });
     json!({
         "plugins": crate::control::plugin_statuses(&context).await,
         "config_error": s.runtime.config_error(),
+        "shadows": shadows,
     })
 }
 
