@@ -350,12 +350,21 @@ async fn shadow_lifecycle(storage: Option<&str>) {
         }
     };
     let api: Value = serde_json::from_str(&get("/api/v1/plugins").await).expect("json");
-    assert_eq!(api["shadows"][0]["version"], "6.6.6-<script>x</script>", "{api}");
+    assert_eq!(
+        api["shadows"][0]["version"], "6.6.6-<script>x</script>",
+        "{api}"
+    );
     assert_eq!(api["shadows"][0]["failed"], 5, "{api}");
     let page = get("/plugins").await;
     assert!(page.contains("Shadow candidates"), "{page}");
-    assert!(page.contains("would open 0, would fix 0, would re-score 0 (0 unchanged, 5 failed"), "{page}");
-    assert!(page.contains("&lt;script&gt;") && !page.contains("<script>x"), "{page}");
+    assert!(
+        page.contains("would open 0, would fix 0, would re-score 0 (0 unchanged, 5 failed"),
+        "{page}"
+    );
+    assert!(
+        page.contains("6.6.6-&#60;script&#62;x&#60;/script&#62;") && !page.contains("<script>x"),
+        "{page}"
+    );
     assert_eq!(open_issues(&env), live_issues);
     assert_eq!(live_generation(&env), (generation, "0.1.0".to_string()));
 
