@@ -63,6 +63,17 @@ fn open_issues(env: &Env) -> Vec<(String, String, u64)> {
     rows
 }
 
+/// `simian plugin shadow DIR --format json`.
+fn shadow_cli(env: &Env, dir: &std::path::Path) -> std::process::Output {
+    env.cli(&[
+        "plugin",
+        "shadow",
+        dir.to_str().expect("utf-8 path"),
+        "--format",
+        "json",
+    ])
+}
+
 fn wait_for_issues(
     env: &Env,
     host: &simian_tests::HostProcess,
@@ -192,13 +203,7 @@ async fn shadow_lifecycle(storage: Option<&str>) {
     let next = candidate(&env, "next", &next_wasm, &next_manifest);
 
     // The CLI stages and judges it.
-    let run = json_of(&env.cli(&[
-        "plugin",
-        "shadow",
-        next.to_str().expect("utf-8"),
-        "--format",
-        "json",
-    ]));
+    let run = json_of(&shadow_cli(&env, &next));
     assert_eq!(run["state"], "ready", "{run}");
     assert_eq!(run["version"], "0.2.0");
     assert_eq!(run["liveVersion"], "0.1.0");
@@ -266,13 +271,7 @@ async fn shadow_lifecycle(storage: Option<&str>) {
         &hostile,
         &hostile_manifest("7.7.7", "https://exfil.example.com"),
     );
-    let out = env.cli(&[
-        "plugin",
-        "shadow",
-        greedy.to_str().expect("utf-8"),
-        "--format",
-        "json",
-    ]);
+    let out = shadow_cli(&env, &greedy);
     assert_eq!(out.status.code(), Some(1));
     let run: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(run["state"], "failed", "{run}");
@@ -312,13 +311,7 @@ async fn shadow_lifecycle(storage: Option<&str>) {
         &hostile,
         &hostile_manifest("6.6.6-<script>x</script>", "http://127.0.0.1:1"),
     );
-    let out = env.cli(&[
-        "plugin",
-        "shadow",
-        trapping.to_str().expect("utf-8"),
-        "--format",
-        "json",
-    ]);
+    let out = shadow_cli(&env, &trapping);
     assert_eq!(
         out.status.code(),
         Some(3),
@@ -393,13 +386,7 @@ async fn shadow_lifecycle(storage: Option<&str>) {
     }
 
     // Promote: stage again, swap in; the host hot-swaps and re-audits with the new version.
-    let run = json_of(&env.cli(&[
-        "plugin",
-        "shadow",
-        next.to_str().expect("utf-8"),
-        "--format",
-        "json",
-    ]));
+    let run = json_of(&shadow_cli(&env, &next));
     assert_eq!(run["wouldOpen"], 1);
     let out = env.cli(&["plugin", "promote", RULE]);
     assert!(

@@ -40,13 +40,18 @@ pub async fn run(
     let started_ms = now_ms();
     let mut run = match candidate::load(set, dir).await {
         Ok(plugin) if plugin.kind() != PluginKind::Auditor => failed(
-            dir,
-            Some(&plugin.info.id),
-            &plugin.info.version,
+            blank(&plugin.info.id, &plugin.info.version),
             "only auditors can be shadowed: a notifier's effect is its deliveries".into(),
         ),
         Ok(plugin) => judge(store, set, Arc::new(plugin)).await?,
-        Err(e) => failed(dir, None, "?", describe_load_error(&e)),
+        // Not loaded, so no manifest to name it: the candidate directory is named after its id.
+        Err(e) => {
+            let id = dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            failed(blank(&id, "?"), describe_load_error(&e))
+        }
     };
     run.via = via.to_string();
     run.started_ms = started_ms;
@@ -69,15 +74,11 @@ fn describe_load_error(e: &CandidateError) -> String {
     format!("the candidate was not loaded: {e}")
 }
 
-fn failed(dir: &Path, id: Option<&str>, version: &str, error: String) -> ShadowRun {
-    let plugin = id.map(str::to_string).unwrap_or_else(|| {
-        dir.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
+/// A run of `plugin` `version` that judged nothing yet.
+fn blank(plugin: &str, version: &str) -> ShadowRun {
     ShadowRun {
         id: 0,
-        plugin,
+        plugin: plugin.to_string(),
         version: version.to_string(),
         wasm_sha256: String::new(),
         live_version: None,
@@ -90,9 +91,17 @@ fn failed(dir: &Path, id: Option<&str>, version: &str, error: String) -> ShadowR
         would_rescore: 0,
         unchanged: 0,
         failed: 0,
+        state: ShadowState::Ready,
+        error: None,
+        entries: Vec::new(),
+    }
+}
+
+fn failed(run: ShadowRun, error: String) -> ShadowRun {
+    ShadowRun {
         state: ShadowState::Failed,
         error: Some(error),
-        entries: Vec::new(),
+        ..run
     }
 }
 
@@ -151,23 +160,16 @@ async fn judge(
         })
         .collect();
 
-    let mut run = failed(
-        Path::new(""),
-        Some(&id),
-        &plugin.info.version,
-        String::new(),
-    );
-    run.state = ShadowState::Ready;
-    run.error = None;
+    let mut run = blank(&id, &plugin.info.version);
     run.wasm_sha256 = wasm_sha256;
     run.live_version = set.get(&id).map(|p| p.info.version.clone());
     run.items = items.len() as u64;
     let mut judged_items = std::collections::HashSet::new();
     for (stored, outcome) in items.iter().zip(outcomes) {
+        // A failed item is not judged: its live issues count as neither kept nor fixed (the
+        // fixes below come from judged items only), since a failure proves nothing.
         let Ok(issues) = outcome else {
             run.failed += 1;
-            // Its live issues are left out of the comparison: a failure proves nothing.
-            live_open.retain(|(item, _, _), _| *item != stored.id);
             continue;
         };
         judged_items.insert(stored.id);

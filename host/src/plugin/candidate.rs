@@ -54,11 +54,7 @@ pub fn locate(arg: &str, plugins_dir: &Path) -> Result<PathBuf, CandidateError> 
             .ok_or_else(|| CandidateError::NotAPlugin(path.clone()))?,
         _ => {
             let deployed = plugins_dir.join(arg);
-            let plain_id = !arg.is_empty()
-                && arg
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-            if plain_id && deployed.join(MANIFEST_FILE).is_file() {
+            if crate::scopes::is_plugin_id(arg) && deployed.join(MANIFEST_FILE).is_file() {
                 return Ok(deployed);
             }
             return Err(CandidateError::NotFound {
