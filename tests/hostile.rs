@@ -709,3 +709,65 @@ async fn mail_recipients_are_plain_addresses_and_star_means_anyone() {
         );
     }
 }
+
+/// A plugin that imports capabilities its manifest does not declare (as componentize-py and
+/// componentize-js build every plugin) loads, and each such call is denied with what to declare
+/// and grant; the operator's grants do not reach it, since the plugin never asked for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undeclared_capabilities_load_and_answer_denied() {
+    let modes = [
+        ("http", "mode = \"http\"\nurl = \"http://127.0.0.1:1/x\""),
+        ("mail", "mode = \"mail\"\nto = \"sec@example.com\""),
+        (
+            "items",
+            "mode = \"items\"\nresource_type = \"AWS::EC2::SecurityGroup\"",
+        ),
+        (
+            "accounts",
+            "mode = \"accounts\"\naccount = \"222222222222\"",
+        ),
+    ];
+    let mut config = String::new();
+    for (cap, settings) in modes {
+        // Full grants from the operator: still denied, the manifest does not ask.
+        config.push_str(&operator(&format!("undeclared-{cap}"), settings, None, ""));
+    }
+    let env = Env::new(&config);
+    let bytes = hostile_wasm();
+    for (cap, _) in modes {
+        let id = format!("undeclared-{cap}");
+        let manifest = format!(
+            "id = \"{id}\"\nversion = \"0.1.0\"\nkind = \"auditor\"\ncontract = \"0.1.0\"\nresource_types = [\"AWS::EC2::SecurityGroup\"]\nwasm = \"hostile.wasm\"\n[capabilities]\n"
+        );
+        env.deploy(&id, &bytes, &manifest);
+    }
+    deploy_sg(&env);
+    let set = load(&env).await;
+    for (cap, _) in modes {
+        let id = format!("undeclared-{cap}");
+        let s = status(&set, &id).await;
+        assert_eq!(s.status, "loaded", "{id}: {:?}", s.last_error);
+        assert!(s.capabilities.is_empty(), "{id}: {:?}", s.capabilities);
+        assert_eq!(
+            s.undeclared_capabilities,
+            ["accounts", "items", "http", "mail"],
+            "{id}"
+        );
+    }
+    let (report, _) = audit(&set).await;
+    assert_sg_intact(&report);
+    for (cap, _) in modes {
+        let id = format!("undeclared-{cap}");
+        let notes = issue_notes(&report, &id);
+        assert!(
+            notes.starts_with("error:")
+                && notes.contains("denied")
+                && notes.contains(&format!(
+                    "capability `{cap}` is not declared by plugin `{id}`"
+                ))
+                && notes.contains("[capabilities] in its plugin.toml")
+                && notes.contains(&format!("[plugin.{id}.grants] {cap}")),
+            "{id}: {notes}"
+        );
+    }
+}

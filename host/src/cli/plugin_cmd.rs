@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{Format, KindArg};
 use crate::config::Config;
+use crate::plugin::grants::Capability;
 use crate::plugin::loaded::{self, Counters, LoadRequest, PluginFiles, summarize_imports};
 use crate::plugin::manifest::{MANIFEST_FILE, Manifest, PluginKind, is_plugin_id};
 use crate::services::HostServices;
@@ -204,6 +205,8 @@ struct CheckReport {
     imports: Vec<String>,
     capabilities_needed: Vec<String>,
     manifest: Option<PathBuf>,
+    /// What is worth knowing but does not stop it loading.
+    notes: Vec<String>,
 }
 
 // Long because `plugin check` reports every problem it finds, stage by stage, rather than
@@ -235,6 +238,7 @@ pub async fn check(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
         imports: Vec::new(),
         capabilities_needed: Vec::new(),
         manifest: None,
+        notes: Vec::new(),
     };
     let component = {
         let engine = engine.clone();
@@ -308,11 +312,10 @@ pub async fn check(file: &Path, format: Format) -> anyhow::Result<ExitCode> {
                 {
                     Ok(plugin) => {
                         if beside.is_some() {
-                            report.problems.extend(manifest_problems(
-                                &manifest,
-                                &plugin,
-                                &summary.capabilities,
-                            ));
+                            report
+                                .problems
+                                .extend(manifest_problems(&manifest, &plugin));
+                            report.notes = undeclared_notes(&manifest, &summary.capabilities);
                         }
                         report.describe = Some(plugin.info.clone());
                     }
@@ -347,12 +350,7 @@ fn provisional_manifest(kind: PluginKind, contract: Option<&str>, file: &Path) -
     }
 }
 
-fn manifest_problems(
-    m: &Manifest,
-    plugin: &crate::plugin::LoadedPlugin,
-    needed: &[crate::plugin::grants::Capability],
-) -> Vec<String> {
-    use crate::plugin::grants::Capability;
+fn manifest_problems(m: &Manifest, plugin: &crate::plugin::LoadedPlugin) -> Vec<String> {
     let info = &plugin.info;
     let mut problems = Vec::new();
     let mut differ = |field: &str, a: String, b: String| {
@@ -370,20 +368,21 @@ fn manifest_problems(
     a.sort();
     b.sort();
     differ("resource_types", format!("{a:?}"), format!("{b:?}"));
-    for cap in needed {
-        let declared = match cap {
-            Capability::Accounts => m.capabilities.accounts,
-            Capability::Items => m.capabilities.items.is_some(),
-            Capability::Http => m.capabilities.http.is_some(),
-            Capability::Mail => m.capabilities.mail.is_some(),
-        };
-        if !declared {
-            problems.push(format!(
-                "imports capability `{cap}` but plugin.toml does not declare it under [capabilities]"
-            ));
-        }
-    }
     problems
+}
+
+/// Imported capabilities plugin.toml does not declare: not a problem (toolchains such as
+/// componentize-py import every interface of the world), but worth saying what their calls do.
+fn undeclared_notes(m: &Manifest, imported: &[Capability]) -> Vec<String> {
+    imported
+        .iter()
+        .filter(|cap| !m.capabilities.declares(**cap))
+        .map(|cap| {
+            format!(
+                "imports capability `{cap}` without declaring it under [capabilities]: it loads, and every `{cap}` call answers `denied`"
+            )
+        })
+        .collect()
 }
 
 fn render_check(r: &CheckReport) -> String {
@@ -422,6 +421,9 @@ fn render_check(r: &CheckReport) -> String {
     out.push_str(&format!("  imports:      {}\n", r.imports.len()));
     for i in &r.imports {
         out.push_str(&format!("    {i}\n"));
+    }
+    for n in &r.notes {
+        out.push_str(&format!("  note:    {n}\n"));
     }
     for p in &r.problems {
         out.push_str(&format!("  problem: {p}\n"));

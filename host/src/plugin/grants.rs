@@ -43,6 +43,16 @@ impl Capability {
         Capability::ALL.into_iter().find(|c| c.name() == name)
     }
 
+    /// What the plugin's author would add to plugin.toml to ask for it.
+    pub fn declare_hint(self) -> &'static str {
+        match self {
+            Capability::Accounts => "accounts = true",
+            Capability::Items => "items = { resource_types = [\"AWS::IAM::User\"] }",
+            Capability::Http => "http = { origins = [\"https://host.example.com\"] }",
+            Capability::Mail => "mail = { recipients = [\"security@example.com\"] }",
+        }
+    }
+
     /// What the operator would add to simian.toml to grant it.
     pub fn grant_hint(self, plugin_id: &str) -> String {
         match self {

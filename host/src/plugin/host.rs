@@ -23,6 +23,8 @@ use crate::services::{HostError, HostServices, egress, mail as relay};
 pub struct PluginContext {
     pub id: String,
     pub grants: Grants,
+    /// Capabilities it imports without declaring them: linked, but every call is denied.
+    pub undeclared: Vec<Capability>,
     pub settings: serde_json::Map<String, serde_json::Value>,
     pub services: Arc<HostServices>,
     /// What it may spend per window; its `http` and `mail` calls are refused once spent.
@@ -178,13 +180,23 @@ impl HostState {
             .map_err(|pause| HostError::Denied(pause.to_string()))
     }
 
+    /// The denial names what is missing and who adds it: the author declares, the operator
+    /// grants.
     fn require(&self, cap: Capability) -> Result<(), HostError> {
+        let id = &self.plugin.id;
+        if self.plugin.undeclared.contains(&cap) {
+            return Err(HostError::Denied(format!(
+                "capability `{cap}` is not declared by plugin `{id}`: declare it under [capabilities] in its plugin.toml ({}) and have the operator grant it in simian.toml ({})",
+                cap.declare_hint(),
+                cap.grant_hint(id)
+            )));
+        }
         if self.plugin.grants.has(cap) {
             Ok(())
         } else {
             Err(HostError::Denied(format!(
-                "capability `{cap}` is not granted to plugin `{}`",
-                self.plugin.id
+                "capability `{cap}` is not granted to plugin `{id}`; to grant it add to simian.toml: {}",
+                cap.grant_hint(id)
             )))
         }
     }
@@ -289,6 +301,7 @@ impl HostState {
         resource_type: &str,
         resource_id: &str,
     ) -> Result<Option<Item>, HostError> {
+        self.require(Capability::Items)?;
         self.plugin
             .grants
             .check_items(resource_type)
@@ -307,6 +320,7 @@ impl HostState {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<Item>, HostError> {
+        self.require(Capability::Items)?;
         self.plugin
             .grants
             .check_items(resource_type)
@@ -322,6 +336,7 @@ impl HostState {
         &mut self,
         req: egress::HttpRequest,
     ) -> Result<egress::HttpResponse, HostError> {
+        self.require(Capability::Http)?;
         let plugin = self.plugin.clone();
         let Some(scope) = &plugin.grants.http else {
             return Err(HostError::Denied(format!(

@@ -56,13 +56,6 @@ pub enum LoadError {
     )]
     UndeclaredImport { plugin: String, import: String },
     #[error(
-        "plugin `{plugin}` imports capability `{capability}` but its plugin.toml does not declare it under [capabilities]"
-    )]
-    CapabilityNotDeclared {
-        plugin: String,
-        capability: Capability,
-    },
-    #[error(
         "plugin `{plugin}` imports capability `{capability}`, which the operator has not granted; to grant it add to simian.toml: {hint}"
     )]
     CapabilityNotGranted {
@@ -256,8 +249,8 @@ pub async fn load(
     })?;
 
     // 3. What it may do: the manifest's request against the operator's grants.
-    let grants = if inspect_only {
-        Grants::none()
+    let (grants, undeclared) = if inspect_only {
+        (Grants::none(), Vec::new())
     } else {
         grant(&summary, &manifest, operator)?
     };
@@ -272,6 +265,7 @@ pub async fn load(
     let ctx = Arc::new(PluginContext {
         id: id.clone(),
         grants,
+        undeclared,
         settings,
         services,
         budget: limits.budget,
@@ -352,27 +346,28 @@ fn check_contract(summary: &ImportSummary, manifest: &Manifest) -> Result<String
     Ok(contract)
 }
 
-/// The effective grants; every capability the component imports must be both declared in the
-/// manifest and granted by the operator.
+/// The effective grants, and the imported capabilities the manifest does not declare.
+///
+/// A declared capability must be granted by the operator, or the plugin is refused: its author
+/// said it needs it. An imported one that is not declared is linked all the same, and every call
+/// to it answers `denied`: componentize-py and componentize-js import every interface of the
+/// world, called or not, and the manifest, not the import list, is what the plugin asks for.
 fn grant(
     summary: &ImportSummary,
     manifest: &Manifest,
     operator: &PluginOperatorConfig,
-) -> Result<Grants, LoadError> {
+) -> Result<(Grants, Vec<Capability>), LoadError> {
     let id = &manifest.id;
     let grants = Grants::effective(&manifest.capabilities, &operator.grants);
+    let mut undeclared = Vec::new();
     for cap in &summary.capabilities {
-        let declared = match cap {
-            Capability::Accounts => manifest.capabilities.accounts,
-            Capability::Items => manifest.capabilities.items.is_some(),
-            Capability::Http => manifest.capabilities.http.is_some(),
-            Capability::Mail => manifest.capabilities.mail.is_some(),
-        };
-        if !declared {
-            return Err(LoadError::CapabilityNotDeclared {
-                plugin: id.clone(),
-                capability: *cap,
-            });
+        if !manifest.capabilities.declares(*cap) {
+            tracing::info!(
+                plugin = %id,
+                "imports capability `{cap}` without declaring it in plugin.toml; its calls answer `denied`"
+            );
+            undeclared.push(*cap);
+            continue;
         }
         if !grants.has(*cap) {
             return Err(LoadError::CapabilityNotGranted {
@@ -382,7 +377,7 @@ fn grant(
             });
         }
     }
-    Ok(grants)
+    Ok((grants, undeclared))
 }
 
 /// Link the component as the world its manifest's `kind` names.

@@ -80,6 +80,19 @@ pub struct RequestedHttp {
     pub origins: Vec<String>,
 }
 
+impl RequestedCapabilities {
+    /// Whether plugin.toml asks for `cap` under [capabilities].
+    pub fn declares(&self, cap: super::grants::Capability) -> bool {
+        use super::grants::Capability;
+        match cap {
+            Capability::Accounts => self.accounts,
+            Capability::Items => self.items.is_some(),
+            Capability::Http => self.http.is_some(),
+            Capability::Mail => self.mail.is_some(),
+        }
+    }
+}
+
 /// What a manifest's `[limits]` asks for.
 pub type RequestedLimits = Limits;
 

@@ -63,6 +63,8 @@ pub struct PluginStatus {
     pub last_error: Option<String>,
     pub resource_types: Vec<String>,
     pub capabilities: Vec<String>,
+    /// Capabilities it imports without declaring: linked, every call answers `denied`.
+    pub undeclared_capabilities: Vec<String>,
     pub memory_limit_mib: Option<u64>,
     pub timeout_ms: Option<u64>,
     pub from_cache: Option<bool>,
@@ -493,6 +495,12 @@ impl PluginSet {
                     generation: p.generation,
                     last_error: state.last_error.clone(),
                     resource_types: p.info.resource_types.clone(),
+                    undeclared_capabilities: p
+                        .ctx
+                        .undeclared
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect(),
                     capabilities: p
                         .ctx
                         .grants
@@ -518,6 +526,7 @@ impl PluginSet {
                     last_error: state.last_error.clone(),
                     resource_types: Vec::new(),
                     capabilities: Vec::new(),
+                    undeclared_capabilities: Vec::new(),
                     memory_limit_mib: None,
                     timeout_ms: None,
                     from_cache: None,
