@@ -177,7 +177,7 @@ fn us(d: Duration) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let wasm = support::example_plugin_wasm();
+    let wasm = support::plugin_wasm("sg-internet-accessible");
     let s = setup(&wasm).await;
     let small = sg_item(1024, 1);
     let large = sg_item(50 * 1024, 2);

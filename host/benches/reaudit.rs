@@ -52,7 +52,7 @@ fn sg(i: usize) -> Item {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let wasm = support::example_plugin_wasm();
+    let wasm = support::plugin_wasm("sg-internet-accessible");
     let dir = tempfile::tempdir().expect("tempdir");
     let sqlite = format!("sqlite://{}/data/simian.db", dir.path().display());
     let mut results = vec![("SQLite", run(&wasm, dir.path(), &sqlite).await)];

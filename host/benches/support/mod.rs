@@ -1,4 +1,4 @@
-//! Shared by the benchmarks: where cargo puts things, and the example rule built as a component.
+//! Shared by the benchmarks: where cargo puts things, and the shipped plugins built as components.
 
 use std::path::{Path, PathBuf};
 
@@ -17,8 +17,10 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Build (if needed) and read the `sg-internet-accessible` component.
-pub fn example_plugin_wasm() -> Vec<u8> {
+/// Build (if needed) and read the shipped plugin `id` (package `simian-plugin-<id>`, e.g.
+/// `sg-internet-accessible`) as a component.
+pub fn plugin_wasm(id: &str) -> Vec<u8> {
+    let package = format!("simian-plugin-{id}");
     let status =
         std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .current_dir(workspace())
@@ -31,13 +33,12 @@ pub fn example_plugin_wasm() -> Vec<u8> {
                 "--profile",
                 "plugin",
                 "-p",
-                "simian-plugin-sg-internet-accessible",
+                package.as_str(),
             ])
             .status()
             .expect("run cargo");
-    assert!(status.success(), "plugin build failed");
-    std::fs::read(
-        target_dir().join("wasm32-wasip2/plugin/simian_plugin_sg_internet_accessible.wasm"),
-    )
-    .expect("plugin wasm")
+    assert!(status.success(), "{package}: plugin build failed");
+    let file = format!("{}.wasm", package.replace('-', "_"));
+    std::fs::read(target_dir().join("wasm32-wasip2/plugin").join(&file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
 }
