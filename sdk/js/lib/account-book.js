@@ -73,6 +73,7 @@ export class AccountBook {
   classifyAccount(own, accountId) {
     const id = rustTrim(accountId);
     const configured = this.byId.get(id);
+    /** @type {import('./host.js').Relation} */
     let relation;
     if (id === own) relation = 'same';
     else if (configured?.thirdParty) relation = 'third-party';

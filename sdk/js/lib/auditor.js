@@ -25,10 +25,11 @@ import { show } from './values.js';
  * @property {CheckInfo[]} [checks] the checks it can raise, for listings and operator overrides
  * @property {() => S} [setup] runs once per plugin instance, before its first batch; read
  *   settings and do expensive preparation here. If it throws, every item gets that error.
- * @property {(item: Item, state: S) => import('./issue.js').Issue[]} audit the issues found on
+ * @property {(item: Item, state: S) => import('./issue.js').Issue[]} [audit] the issues found on
  *   one item; throw to report that it could not be audited (other items are unaffected)
  * @property {(items: Item[], state: S) => Array<import('./issue.js').Issue[] | Error>} [auditBatch]
- *   one result per item, in order, to share work across a batch; replaces `audit`'s loop
+ *   one result per item, in order, to share work across a batch; replaces `audit`'s loop.
+ *   Give `audit`, `auditBatch`, or both.
  */
 
 /**
