@@ -37,7 +37,7 @@ from .errors import (
     HostTooLarge,
     PluginError,
 )
-from .issue import Issue
+from .issue import MAX_SCORE, Issue
 from .item import Item
 from .plugin import Auditor
 
@@ -58,6 +58,7 @@ __all__ = [
     "HostTooLarge",
     "Issue",
     "Item",
+    "MAX_SCORE",
     "PluginError",
     "accounts",
     "export_auditor",

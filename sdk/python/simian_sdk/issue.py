@@ -7,7 +7,10 @@ from dataclasses import dataclass
 
 from . import _validate
 
-__all__ = ["Issue"]
+__all__ = ["Issue", "MAX_SCORE"]
+
+#: The highest score the contract carries (a u32).
+MAX_SCORE = _validate.U32_MAX
 
 
 @dataclass(frozen=True)

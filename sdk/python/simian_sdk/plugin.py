@@ -167,7 +167,8 @@ def _raised_at(e: BaseException) -> str | None:
     while tb is not None:
         file_name = tb.tb_frame.f_code.co_filename
         innermost = (file_name, tb.tb_lineno)
-        if not file_name.startswith(_LIBRARY_DIRS):
+        # `<frozen importlib._bootstrap>` and the like are not the plugin's either.
+        if not file_name.startswith(_LIBRARY_DIRS) and not file_name.startswith("<"):
             own = innermost
         tb = tb.tb_next
     found = own or innermost

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from simian_sdk import Auditor, Checks, HostDenied, Issue, Item, PluginError, accounts, settings
@@ -123,3 +125,25 @@ def test_error_messages():
     assert error_message(PluginError("p")) == "p"
     assert error_message(HostDenied("d")) == "host call failed: denied: d"
     assert error_message(ValueError()) == "ValueError"
+
+
+class RaisesDeep(Auditor):
+    def audit(self, item: Item) -> list[Issue]:
+        if item.resource_id == "score":
+            return [Issue("c", "T", -1)]  # raised in the SDK's checks
+        return json.loads("{")  # raised inside the standard library
+
+
+def test_errors_point_at_the_plugins_line_not_the_library():
+    def line_of(fragment: str) -> int:
+        return next(n for n, text in enumerate(open(__file__), 1) if fragment in text)
+
+    score, parse = audit_with(RaisesDeep, [Item("T", "score"), Item("T", "parse")])
+    score_line = line_of('[Issue("c", "T", -1)]')
+    parse_line = line_of('json.loads("{")')
+    assert score.message == (
+        "ValueError: Issue.score must be between 0 and 4294967295, not -1 "
+        f"(at test_plugin.py:{score_line})"
+    )
+    assert parse.message.startswith("JSONDecodeError: Expecting property name")
+    assert parse.message.endswith(f"(at test_plugin.py:{parse_line})")
