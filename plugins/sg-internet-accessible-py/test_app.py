@@ -156,7 +156,12 @@ def test_all_protocols_and_missing_ports():
 
 
 def test_same_access_twice_is_one_issue():
-    rule = {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}
+    rule = {
+        "ipProtocol": "tcp",
+        "fromPort": 22,
+        "toPort": 22,
+        "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}],
+    }
     found = notes({"ipPermissions": [rule, dict(rule, ipv4Ranges=[{"cidrIp": "1.2.3.4/0"}])]})
     assert found == ["Entity: [cidr:0.0.0.0/0] Access: [ingress:tcp:22]"]
 
@@ -180,7 +185,9 @@ def test_missing_and_null_fields_are_empty():
 
 
 def test_malformed_configuration_is_an_error():
-    truncated = Item("AWS::EC2::SecurityGroup", "sg-bad").with_configuration_text('{"ipPermissions": [')
+    truncated = Item("AWS::EC2::SecurityGroup", "sg-bad").with_configuration_text(
+        '{"ipPermissions": ['
+    )
     with pytest.raises(AuditFailure, match="^configuration of AWS::EC2::SecurityGroup sg-bad: "):
         audit(truncated)
     with pytest.raises(AuditFailure, match="`ipPermissions` must be a list"):
@@ -190,7 +197,9 @@ def test_malformed_configuration_is_an_error():
 
 
 def test_a_bad_item_does_not_spoil_the_batch():
-    open_ssh = ingress({"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": ["0.0.0.0/0"]})
+    open_ssh = ingress(
+        {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "ipRanges": ["0.0.0.0/0"]}
+    )
     bad = Item("AWS::EC2::SecurityGroup", "sg-bad").with_configuration_text("[")
     results = audit_with(SgInternetAccessible, [group(open_ssh), bad, group(open_ssh)])
     assert [type(r).__name__ for r in results] == ["list", "AuditFailure", "list"]
@@ -199,5 +208,9 @@ def test_a_bad_item_does_not_spoil_the_batch():
 
 def test_the_checks_are_listed():
     [check] = SgInternetAccessible.checks()
-    assert (check.id, check.title, check.score) == ("internet-accessible", "Internet Accessible", 10)
+    assert (check.id, check.title, check.score) == (
+        "internet-accessible",
+        "Internet Accessible",
+        10,
+    )
     assert check.description == "An ingress rule accepts traffic from any address on the internet."

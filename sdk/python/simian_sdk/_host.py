@@ -1,9 +1,10 @@
 """Which host answers the SDK's calls.
 
 Inside a component that is the real host, through the bindings componentize-py generates
-(`_wit` registers it with `use_component` when those bindings import). Under pytest it is the `testing.FakeHost` a test installed. With neither
-(a plain `python` session), `NoHost` answers like a host whose operator configured and
-granted nothing: no settings, every capability denied, logs to stderr.
+(`_wit` registers it with `use_component` when those bindings import). Under pytest it is
+the `testing.FakeHost` a test installed. With neither (a plain `python` session), `NoHost`
+answers like a host whose operator configured and granted nothing: no settings, every
+capability denied, logs to stderr.
 """
 
 from __future__ import annotations

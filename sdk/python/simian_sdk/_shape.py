@@ -4,7 +4,8 @@ naming where it was. Python's `json` gives dicts, lists, str, int, float, bool a
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from . import _json
 

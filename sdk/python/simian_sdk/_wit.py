@@ -10,8 +10,9 @@ Under pytest there are no bindings: `load()` finds none and the SDK uses the tes
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from . import _host
 from .accounts import Classification, Relation

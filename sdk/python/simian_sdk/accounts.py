@@ -8,7 +8,7 @@ when plugin.toml does not declare the capability), `HostInvalid` for a malformed
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from . import _host
 
@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-class Relation(str, Enum):
+class Relation(StrEnum):
     #: The same account as the item being audited (or one of our own networks).
     SAME = "same"
     #: Another account of ours that is not marked third party.
@@ -31,9 +31,6 @@ class Relation(str, Enum):
     THIRD_PARTY = "third-party"
     #: Nobody we know.
     UNKNOWN = "unknown"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ class Check:
 class Checks(Sequence[Check]):
     """An auditor's checks, built in one expression:
 
-        Checks().check("internet-accessible", "Internet Accessible", 10, "What it means.")
+    Checks().check("internet-accessible", "Internet Accessible", 10, "What it means.")
     """
 
     def __init__(self) -> None:

@@ -5,22 +5,19 @@ Under pytest the messages go to the installed `FakeHost` (see `FakeHost.logs`).
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from . import _host
 
 __all__ = ["Level", "log", "trace", "debug", "info", "warn", "error"]
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     TRACE = "trace"
     DEBUG = "debug"
     INFO = "info"
     WARN = "warn"
     ERROR = "error"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def log(level: Level, message: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Iterable, Sequence
-from typing import Union
 
 from .checks import Check
 from .errors import HostError, PluginError
@@ -63,7 +62,7 @@ class Auditor:
 
 
 #: What auditing one item came to: its issues, or why it could not be audited.
-Outcome = Union[list[Issue], Exception]
+Outcome = list[Issue] | Exception
 
 
 class AuditFailure(Exception):

@@ -8,9 +8,10 @@ since it ends up in issue notes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Iterator
+from enum import StrEnum
+from typing import Any
 
 from . import _shape
 from .cidr import Cidr
@@ -19,14 +20,11 @@ from .errors import PluginError
 __all__ = ["Direction", "SecurityGroup", "IpPermission", "GroupPair"]
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """Which way a rule lets traffic through."""
 
     INGRESS = "ingress"
     EGRESS = "egress"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,7 @@ class IpPermission:
 class SecurityGroup:
     """`AWS::EC2::SecurityGroup`:
 
-        group = item.configuration_as(SecurityGroup.from_json)
+    group = item.configuration_as(SecurityGroup.from_json)
     """
 
     group_id: str | None = None

@@ -108,7 +108,12 @@ def test_arns():
     assert obj.resource_type() == "bucket"
     assert Arn.parse("arn:aws:iam::*:role/x").is_any_account()
     assert Arn.parse("arn:aws:lambda:us-east-1:123456789012:function:f").resource_id() == "f"
-    for bad in ["not-an-arn", "arn:aws:iam::12:root", "arn::iam::123456789012:root", "arn:aws:s3:::"]:
+    for bad in [
+        "not-an-arn",
+        "arn:aws:iam::12:root",
+        "arn::iam::123456789012:root",
+        "arn:aws:s3:::",
+    ]:
         with pytest.raises(PluginError, match="is not an ARN"):
             Arn.parse(bad)
     assert is_account_id("123456789012")

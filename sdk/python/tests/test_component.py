@@ -7,12 +7,25 @@ from __future__ import annotations
 import types as pytypes
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Generic, List, Optional, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pytest
 
-from simian_sdk import Auditor, Checks, HostDenied, HostInvalid, HostTimeout, Issue, Item, _host, _wit
-from simian_sdk import accounts, export_auditor, log, settings
+from simian_sdk import (
+    Auditor,
+    Checks,
+    HostDenied,
+    HostInvalid,
+    HostTimeout,
+    Issue,
+    Item,
+    _host,
+    _wit,
+    accounts,
+    export_auditor,
+    log,
+    settings,
+)
 from simian_sdk.accounts import Classification, Relation
 from simian_sdk.component import export_auditor as export_auditor_again
 
@@ -48,7 +61,7 @@ def generated_types() -> pytypes.ModuleType:
         capture_time: str
         configuration: str
         supplementary_configuration: str
-        tags: List[Tag]
+        tags: list[Tag]
 
     @dataclass
     class WitIssue:
@@ -56,7 +69,7 @@ def generated_types() -> pytypes.ModuleType:
         title: str
         score: int
         notes: str
-        remediation: Optional[str]
+        remediation: str | None
 
     class PluginKind(Enum):
         AUDITOR = 0
@@ -75,8 +88,8 @@ def generated_types() -> pytypes.ModuleType:
         version: str
         kind: PluginKind
         description: str
-        resource_types: List[str]
-        checks: List[CheckInfo]
+        resource_types: list[str]
+        checks: list[CheckInfo]
 
     def variant(name: str, payload: bool) -> type:
         return dataclass(type(name, (), {"__annotations__": {"value": str}} if payload else {}))
@@ -137,8 +150,8 @@ class Recorder:
         @dataclass
         class WitClassification:
             relation: WitRelation
-            account_id: Optional[str]
-            name: Optional[str]
+            account_id: str | None
+            name: str | None
 
         t = self.types
 
@@ -208,7 +221,9 @@ class Rule(Auditor):
 
     def audit(self, item: Item) -> list[Issue]:
         item.configuration()
-        return [Issue("c", "Check C", self.score, notes=f"owner={item.tag('owner')}", remediation="fix")]
+        return [
+            Issue("c", "Check C", self.score, notes=f"owner={item.tag('owner')}", remediation="fix")
+        ]
 
 
 def test_describe_leaves_identity_to_plugin_toml(component):
@@ -233,9 +248,17 @@ def test_audit_converts_and_keeps_one_instance(component):
     t = recorder.types
     first = world().audit([wit_item(t, "a"), wit_item(t, "b", "{broken")])
     assert first == [
-        Ok([t.Issue(check_id="c", title="Check C", score=7, notes="owner=first", remediation="fix")]),
-        Err("configuration of AWS::S3::Bucket b: Expecting property name enclosed in double quotes: "
-            "line 1 column 2 (char 1)"),
+        Ok(
+            [
+                t.Issue(
+                    check_id="c", title="Check C", score=7, notes="owner=first", remediation="fix"
+                )
+            ]
+        ),
+        Err(
+            "configuration of AWS::S3::Bucket b: "
+            "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+        ),
     ]
     # A new WitWorld object per call must not mean a new plugin instance.
     assert world().audit([]) == []
@@ -245,7 +268,9 @@ def test_audit_converts_and_keeps_one_instance(component):
 
 def test_host_errors_come_back_as_exceptions(component):
     component()
-    assert accounts.classify_account("1", "2") == Classification(Relation.THIRD_PARTY, "2", "vendor")
+    assert accounts.classify_account("1", "2") == Classification(
+        Relation.THIRD_PARTY, "2", "vendor"
+    )
     with pytest.raises(HostTimeout):
         accounts.classify_account("1", "timeout")
     with pytest.raises(HostDenied, match="^denied: not granted$"):

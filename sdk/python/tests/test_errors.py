@@ -15,7 +15,9 @@ def test_host_errors_spell_like_the_rust_sdk():
     assert str(HostTimeout()) == "timeout"
     assert str(HostTooLarge("2 MiB")) == "too large: 2 MiB"
     assert str(HostFailed("relay down")) == "failed: relay down"
-    assert [e.kind for e in (HostDenied(), HostInvalid(), HostTimeout(), HostTooLarge(), HostFailed())] == [
+    assert [
+        e.kind for e in (HostDenied(), HostInvalid(), HostTimeout(), HostTooLarge(), HostFailed())
+    ] == [
         "denied",
         "invalid",
         "timeout",

@@ -58,7 +58,12 @@ def test_logs_are_recorded_in_order():
         log.info("i")
         log.error("e")
         log.log(Level.WARN, "w")
-    assert host.logs == [(Level.TRACE, "t"), (Level.INFO, "i"), (Level.ERROR, "e"), (Level.WARN, "w")]
+    assert host.logs == [
+        (Level.TRACE, "t"),
+        (Level.INFO, "i"),
+        (Level.ERROR, "e"),
+        (Level.WARN, "w"),
+    ]
 
 
 def test_without_a_host_settings_are_empty_and_capabilities_denied(capsys):
@@ -85,7 +90,9 @@ def test_accounts_follow_the_host_rules():
         assert relation("222222222222") is Relation.FRIENDLY
         assert relation("333333333333") is Relation.THIRD_PARTY
         assert relation("999999999999") is Relation.UNKNOWN
-        assert accounts.classify_account(OWN, f" {OWN} ") == Classification(Relation.SAME, OWN, "prod")
+        assert accounts.classify_account(OWN, f" {OWN} ") == Classification(
+            Relation.SAME, OWN, "prod"
+        )
 
 
 def test_arns():
@@ -142,7 +149,9 @@ def test_canonical_ids_are_case_insensitive_and_need_a_configured_account():
     with book().installed():
         c = accounts.classify_canonical_id(OWN, "CANON-dev")
         assert (c.relation, c.account_id) == (Relation.FRIENDLY, "222222222222")
-        assert accounts.classify_canonical_id(OWN, "canon-unconfigured").relation is Relation.UNKNOWN
+        assert (
+            accounts.classify_canonical_id(OWN, "canon-unconfigured").relation is Relation.UNKNOWN
+        )
         assert accounts.classify_canonical_id(OWN, "nobody").relation is Relation.UNKNOWN
 
 

@@ -30,14 +30,20 @@ class Owners(Auditor):
             return {}["no-such-key"]
         if item.tag("owner"):
             return []
-        return [Issue("missing-owner-tag", "Missing owner tag", self.score, notes="Tags: [owner missing]")]
+        return [
+            Issue(
+                "missing-owner-tag", "Missing owner tag", self.score, notes="Tags: [owner missing]"
+            )
+        ]
 
 
 def test_one_outcome_per_item_and_failures_stay_with_their_item():
     Owners.starts = 0
     outcomes = audit_with(Owners, [bucket("a"), bucket("explodes"), bucket("b", owner="me")])
     assert Owners.starts == 1
-    assert outcomes[0] == [Issue("missing-owner-tag", "Missing owner tag", 1, notes="Tags: [owner missing]")]
+    assert outcomes[0] == [
+        Issue("missing-owner-tag", "Missing owner tag", 1, notes="Tags: [owner missing]")
+    ]
     assert isinstance(outcomes[1], AuditFailure)
     # The type, the message and where in the plugin: no traceback, no directories.
     line = next(n for n, text in enumerate(open(__file__), 1) if 'return {}["no-such-key"]' in text)
@@ -48,7 +54,9 @@ def test_one_outcome_per_item_and_failures_stay_with_their_item():
 def test_a_failed_start_fails_every_item():
     host = FakeHost().setting("score", "high")
     outcomes = audit_with(Owners, [bucket("a"), bucket("b")], host=host)
-    expected = AuditFailure('plugin failed to start: setting `score` must be an integer, not "high"')
+    expected = AuditFailure(
+        'plugin failed to start: setting `score` must be an integer, not "high"'
+    )
     assert outcomes == [expected, expected]
 
 
@@ -81,9 +89,12 @@ def test_yielded_issues_and_errors_raised_part_way():
 
 class Returns(Auditor):
     def audit(self, item: Item):
-        return {"none": None, "str": "issue", "one": Issue("c", "T", 1), "mixed": [Issue("c", "T", 1), 5]}[
-            item.resource_id
-        ]
+        return {
+            "none": None,
+            "str": "issue",
+            "one": Issue("c", "T", 1),
+            "mixed": [Issue("c", "T", 1), 5],
+        }[item.resource_id]
 
 
 def test_wrong_return_values_are_named():
@@ -109,7 +120,9 @@ class BatchRaises(Auditor):
 def test_a_wrong_batch_fails_every_item():
     outcomes = audit_with(Batched, [Item("T", "a"), Item("T", "b")])
     assert outcomes == [AuditFailure("Batched.audit_batch returned 1 results for 2 items")] * 2
-    assert audit_with(BatchRaises, [Item("T", "a")]) == [AuditFailure("host call failed: denied: nope")]
+    assert audit_with(BatchRaises, [Item("T", "a")]) == [
+        AuditFailure("host call failed: denied: nope")
+    ]
 
 
 class NoAudit(Auditor):
@@ -118,7 +131,9 @@ class NoAudit(Auditor):
 
 def test_an_auditor_without_audit_says_so():
     [outcome] = audit_with(NoAudit, [Item("T", "a")])
-    assert outcome.message.startswith("NotImplementedError: NoAudit does not implement audit() (at ")
+    assert outcome.message.startswith(
+        "NotImplementedError: NoAudit does not implement audit() (at "
+    )
 
 
 def test_error_messages():

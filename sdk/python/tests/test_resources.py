@@ -76,7 +76,9 @@ def test_cidrs_from_every_list_once_each():
 def test_cidrs_are_trimmed_as_rust_trims():
     # U+2000 is Unicode white space (trimmed by the host); U+001C is not, though Python's
     # str.strip() would remove it.
-    rule = group({"ipPermissions": [{"ipRanges": ["\u20000.0.0.0/0 ", "\x1c::/0"]}]}).ip_permissions[0]
+    rule = group(
+        {"ipPermissions": [{"ipRanges": ["\u20000.0.0.0/0 ", "\x1c::/0"]}]}
+    ).ip_permissions[0]
     assert [str(c) for c in rule.cidrs()] == ["0.0.0.0/0"]
 
 
@@ -91,13 +93,31 @@ def test_nulls_and_missing_fields_are_empty():
     ("configuration", "message"),
     [
         ({"ipPermissions": "open"}, '`ipPermissions` must be a list, not "open"'),
-        ({"ipPermissions": [{"fromPort": "x"}]}, '`ipPermissions[0].fromPort` must be an integer, not "x"'),
-        ({"ipPermissions": [{"fromPort": 22.0}]}, "`ipPermissions[0].fromPort` must be an integer, not 22.0"),
-        ({"ipPermissions": [{"toPort": True}]}, "`ipPermissions[0].toPort` must be an integer, not true"),
+        (
+            {"ipPermissions": [{"fromPort": "x"}]},
+            '`ipPermissions[0].fromPort` must be an integer, not "x"',
+        ),
+        (
+            {"ipPermissions": [{"fromPort": 22.0}]},
+            "`ipPermissions[0].fromPort` must be an integer, not 22.0",
+        ),
+        (
+            {"ipPermissions": [{"toPort": True}]},
+            "`ipPermissions[0].toPort` must be an integer, not true",
+        ),
         ({"ipPermissions": [{"fromPort": 2**63}]}, "must be an integer"),
-        ({"ipPermissions": [{"ipv4Ranges": [None]}]}, "`ipPermissions[0].ipv4Ranges[0]` must be an object, not null"),
-        ({"ipPermissions": [{"ipRanges": [5]}]}, "`ipPermissions[0].ipRanges[0]` must be a CIDR string"),
-        ({"ipPermissions": [{"ipProtocol": 6}]}, "`ipPermissions[0].ipProtocol` must be a string, not 6"),
+        (
+            {"ipPermissions": [{"ipv4Ranges": [None]}]},
+            "`ipPermissions[0].ipv4Ranges[0]` must be an object, not null",
+        ),
+        (
+            {"ipPermissions": [{"ipRanges": [5]}]},
+            "`ipPermissions[0].ipRanges[0]` must be a CIDR string",
+        ),
+        (
+            {"ipPermissions": [{"ipProtocol": 6}]},
+            "`ipPermissions[0].ipProtocol` must be a string, not 6",
+        ),
         ({"inUse": "yes"}, '`inUse` must be true or false, not "yes"'),
         ([], "`configuration` must be an object, not []"),
     ],

@@ -124,7 +124,9 @@ class _Service:
         return self._host._settings.get(key)
 
     def all_settings(self) -> str:
-        return "{" + ",".join(f"{_json.dumps(k)}:{v}" for k, v in self._host._settings.items()) + "}"
+        return (
+            "{" + ",".join(f"{_json.dumps(k)}:{v}" for k, v in self._host._settings.items()) + "}"
+        )
 
     def _book(self) -> AccountBook:
         if self._host._accounts_denied:
