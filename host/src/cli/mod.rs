@@ -8,12 +8,15 @@ mod audit_cmd;
 mod drill_cmd;
 mod findings_cmd;
 mod output;
+mod plugin_assets;
 mod plugin_cmd;
+mod plugin_lang;
 mod plugins_cmd;
 mod replay_cmd;
 mod run_cmd;
 mod shadow_cmd;
 mod store_cmds;
+mod toolchain;
 mod users_cmd;
 
 use std::path::PathBuf;
@@ -288,12 +291,16 @@ pub enum StatusArg {
 
 #[derive(Subcommand, Debug)]
 enum PluginCommand {
-    /// Write a new plugin crate from the SDK template.
+    /// Write a new plugin from the SDK's template: a Rust crate, or a Python or JavaScript
+    /// auditor (`--lang`), each with a passing test.
     New {
         /// Plugin id: lowercase letters, digits and dashes.
         name: String,
-        #[arg(long, value_enum)]
+        #[arg(long, value_enum, default_value_t = KindArg::Auditor)]
         kind: KindArg,
+        /// The language to write it in.
+        #[arg(long, value_enum, default_value_t = plugin_lang::Lang::Rust)]
+        lang: plugin_lang::Lang,
         /// Directory to create (default: ./<name>).
         #[arg(long)]
         dir: Option<PathBuf>,
@@ -301,8 +308,12 @@ enum PluginCommand {
         #[arg(long, env = "SIMIAN_SDK_PATH")]
         sdk: Option<PathBuf>,
     },
-    /// Build a plugin crate for wasm32-wasip2 and place <id>.wasm and plugin.toml in DIR.
+    /// Build a plugin into a component and place <id>.wasm and plugin.toml in the output
+    /// directory: a Rust crate with cargo (wasm32-wasip2), a Python app with componentize-py,
+    /// a JavaScript rule with componentize-js (both pinned, installed on first use).
     Build {
+        /// The plugin's source directory.
+        #[arg(value_name = "DIR")]
         crate_dir: PathBuf,
         /// Output directory (default: <crate-dir>/dist).
         #[arg(long)]
@@ -402,9 +413,10 @@ pub fn main() -> ExitCode {
             Command::Plugin(PluginCommand::New {
                 name,
                 kind,
+                lang,
                 dir,
                 sdk,
-            }) => plugin_cmd::new(&name, kind, dir, sdk),
+            }) => plugin_cmd::new(&name, kind, lang, dir, sdk),
             Command::Plugin(PluginCommand::Build { crate_dir, out }) => {
                 plugin_cmd::build(&crate_dir, out).await
             }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
+use super::plugin_lang::{self, Lang};
 use super::{Format, KindArg};
 use crate::config::Config;
 use crate::plugin::grants::Capability;
@@ -44,6 +45,7 @@ fn camel(id: &str) -> String {
 pub fn new(
     name: &str,
     kind: KindArg,
+    lang: Lang,
     dir: Option<PathBuf>,
     sdk: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
@@ -59,6 +61,27 @@ pub fn new(
             .unwrap_or(true)
     {
         bail!("{} already exists and is not empty", dir.display());
+    }
+    if lang != Lang::Rust {
+        if kind != KindArg::Auditor {
+            bail!("--lang {lang:?} writes auditors only; notifiers are written in Rust for now");
+        }
+        if sdk.is_some() {
+            bail!("--sdk names the Rust SDK crate; the {lang:?} SDK is carried by simian itself");
+        }
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        plugin_lang::new(lang, name, &dir, &camel(name))?;
+        let test = match lang {
+            Lang::Python => "pytest",
+            _ => "node --test",
+        };
+        println!(
+            "created auditor plugin `{name}` in {}\nnext: cd {} && {test} && simian plugin build .",
+            dir.display(),
+            dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
     }
     let sdk_dependency = match sdk.or_else(default_sdk) {
         Some(path) => {
@@ -124,9 +147,24 @@ pub(super) fn place(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 pub async fn build(crate_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let manifest_path = crate_dir.join(MANIFEST_FILE);
     let manifest = Manifest::load(&manifest_path)?;
+    let lang = Lang::detect(crate_dir)?;
+    if lang != Lang::Rust {
+        let out = out.unwrap_or_else(|| crate_dir.join("dist"));
+        std::fs::create_dir_all(&out)
+            .with_context(|| format!("cannot create {}", out.display()))?;
+        // Built beside, then renamed into place: a watching host never reads half a file.
+        let partial = out.join(format!(".{}.partial", manifest.wasm_file()));
+        let started = std::time::Instant::now();
+        plugin_lang::build(lang, crate_dir, &partial).await?;
+        let bytes = std::fs::read(&partial)
+            .with_context(|| format!("the build wrote no {}", partial.display()))?;
+        let _ = std::fs::remove_file(&partial);
+        return finish_build(&manifest_path, &manifest, &out, &bytes, started.elapsed()).await;
+    }
     let cargo_toml = std::fs::canonicalize(crate_dir.join("Cargo.toml"))
         .with_context(|| format!("{} has no Cargo.toml", crate_dir.display()))?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let started = std::time::Instant::now();
     let output = tokio::process::Command::new(&cargo)
         .args([
             "build",
@@ -185,12 +223,28 @@ pub async fn build(crate_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<Exi
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let wasm =
         std::fs::read(&artifact).with_context(|| format!("cannot read {}", artifact.display()))?;
+    finish_build(&manifest_path, &manifest, &out, &wasm, started.elapsed()).await
+}
+
+/// Place the component, then its manifest, in `out`, and check what was placed.
+async fn finish_build(
+    manifest_path: &Path,
+    manifest: &Manifest,
+    out: &Path,
+    wasm: &[u8],
+    took: std::time::Duration,
+) -> anyhow::Result<ExitCode> {
     let wasm_out = out.join(manifest.wasm_file());
     // The component first: a host that sees the new manifest then finds the matching code.
-    place(&wasm_out, &wasm)?;
-    let manifest_text = std::fs::read(&manifest_path)?;
+    place(&wasm_out, wasm)?;
+    let manifest_text = std::fs::read(manifest_path)?;
     place(&out.join(MANIFEST_FILE), &manifest_text)?;
-    println!("built {} ({} bytes)", wasm_out.display(), wasm.len());
+    println!(
+        "built {} ({} bytes in {:.1} s)",
+        wasm_out.display(),
+        wasm.len(),
+        took.as_secs_f64()
+    );
     check(&wasm_out, Format::Table).await
 }
 
