@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite. Works on a fresh machine: installs what it needs (the wasm32-wasip2
-# target, PostgreSQL, Chromium, the AWS emulator's venv), then format-checks, lints, builds the plugins and
-# runs every test, the store's on SQLite and PostgreSQL. `.ci/run` calls exactly this.
+# target, PostgreSQL, Chromium, the AWS emulator's venv, pytest's venv; the Python and JS
+# plugin toolchains on first use), then format-checks, lints, builds the plugins and runs every
+# test, the store's on SQLite and PostgreSQL, then the Python and JS SDKs' own tests. `.ci/run`
+# calls exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -81,9 +83,23 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
 fi
 /usr/bin/chromium --version
 
+step "plugin languages"
+# Python and JavaScript plugins: pytest in a venv (pinned; see the script), Node.js for the JS
+# SDK and componentize-js (rolldown needs 20.19 or later). The componentizers themselves are
+# installed by the first `simian plugin build` (tests/languages.rs).
+PYTEST_PYTHON="$(scripts/pytest-venv.sh)"
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+  || { echo "Node.js 20.19 or later is needed for JavaScript plugins (found $(node --version))" >&2; exit 1; }
+
 step "aws emulator"
 # The watcher tests start moto server (pinned; see the script) from this venv.
 scripts/moto-venv.sh
 
 step "tests"
 cargo test --workspace --no-fail-fast
+
+step "python and javascript SDKs"
+# After the Rust tests: tests/languages.rs installed the JS toolchain the build checks use.
+(cd sdk/python && "$PYTEST_PYTHON" -m pytest -q -p no:cacheprovider)
+(cd plugins/sg-internet-accessible-py && "$PYTEST_PYTHON" -m pytest -q -p no:cacheprovider)
+CI=true node --test sdk/js/test/ plugins/sg-internet-accessible-js/

@@ -13,7 +13,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use simian::item::Item;
 use simian::store::{Listing, Scope, Store};
-use simian_tests::{Env, HISTORY_ACCOUNT, HostProcess, deploy_shipped, sg_arn, wait_until, workspace};
+use simian_tests::{
+    Env, HISTORY_ACCOUNT, HostProcess, deploy_shipped, sg_arn, wait_until, workspace,
+};
 
 const RUST_RULE: &str = "sg-internet-accessible";
 const PY_RULE: &str = "sg-internet-accessible-py";
@@ -23,7 +25,13 @@ const JS_RULE: &str = "sg-internet-accessible-js";
 /// IPv4 and IPv6, open and closed ranges, several ranges per rule, duplicate rules.
 fn group(n: usize) -> Item {
     let protocols = ["tcp", "udp", "icmp", "-1", "6", "17", "58", "icmpv6"];
-    let v4 = ["0.0.0.0/0", "10.0.0.0/8", "192.168.1.0/24", "0.0.0.0/1", "203.0.113.7/32"];
+    let v4 = [
+        "0.0.0.0/0",
+        "10.0.0.0/8",
+        "192.168.1.0/24",
+        "0.0.0.0/1",
+        "203.0.113.7/32",
+    ];
     let v6 = ["::/0", "2001:db8::/32", "fd00::/8"];
     let mut permissions = Vec::new();
     for r in 0..(n % 4 + 1) {
@@ -74,7 +82,11 @@ async fn seed(env: &Env) {
     };
     let sweep = store.begin_sweep().await.expect("begin");
     store
-        .apply_listing(sweep, &scope, Listing::Complete((0..GROUPS).map(group).collect()))
+        .apply_listing(
+            sweep,
+            &scope,
+            Listing::Complete((0..GROUPS).map(group).collect()),
+        )
         .await
         .expect("apply");
     store.finish_sweep(sweep).await.expect("finish");
@@ -186,7 +198,9 @@ fn run_template_tests(lang: &str, dir: &Path) {
     let text = assert_ok(&out, &format!("{lang} template tests"));
     let passed = match lang {
         "python" => text.contains(" passed"),
-        _ => text.lines().any(|l| l.starts_with("# pass ") && l != "# pass 0"),
+        _ => text
+            .lines()
+            .any(|l| l.starts_with("# pass ") && l != "# pass 0"),
     };
     assert!(passed, "no test ran:\n{text}");
 }
@@ -200,20 +214,31 @@ async fn python_and_javascript_plugins_load_unchanged_and_audit_like_rust() {
     deploy_shipped(&env, RUST_RULE);
     // The shipped ports, built in place (the JS rule imports the SDK from the repository).
     for id in [PY_RULE, JS_RULE] {
-        build(&workspace().join("plugins").join(id), &env.plugins_dir().join(id));
+        build(
+            &workspace().join("plugins").join(id),
+            &env.plugins_dir().join(id),
+        );
     }
     let host = env.start_host();
 
     // Loaded unchanged: the toolchains imported every capability of the world; none is
     // declared, so none is granted, and the plugin serves.
+    // Settled: the re-audit at start writes its issues chunk by chunk.
+    let mut last = BTreeSet::new();
     wait_for(&host, "the Rust rule audits the groups", || {
-        issues_of(&env, RUST_RULE).len() > 10
+        let now = issues_of(&env, RUST_RULE);
+        let settled = now.len() > 10 && now == last;
+        last = now;
+        std::thread::sleep(Duration::from_secs(1));
+        settled
     });
-    let rust = issues_of(&env, RUST_RULE);
+    let rust = last;
     for id in [PY_RULE, JS_RULE] {
-        wait_for(&host, &format!("{id} raises the Rust rule's issues"), || {
-            issues_of(&env, id) == rust
-        });
+        wait_for(
+            &host,
+            &format!("{id} raises the Rust rule's issues"),
+            || issues_of(&env, id) == rust,
+        );
         let status = plugin_status(&env, id);
         assert_eq!(status["status"], "loaded", "{status}");
         assert_eq!(
@@ -224,11 +249,20 @@ async fn python_and_javascript_plugins_load_unchanged_and_audit_like_rust() {
     }
     // The corpus reaches both sides of the rule: open IPv4, open IPv6, all traffic.
     let notes: Vec<&str> = rust.iter().map(|r| r.4.as_str()).collect();
-    assert!(notes.iter().any(|n| n.contains("cidr:0.0.0.0/0")), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("cidr:0.0.0.0/0")),
+        "{notes:?}"
+    );
     assert!(notes.iter().any(|n| n.contains("cidr:::/0")), "{notes:?}");
-    assert!(notes.iter().any(|n| n.contains("Access: [ingress:all")), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("Access: [ingress:all")),
+        "{notes:?}"
+    );
     let flagged: BTreeSet<&str> = rust.iter().map(|r| r.0.as_str()).collect();
-    assert!(flagged.len() < GROUPS, "every group flagged: the corpus has no clean one");
+    assert!(
+        flagged.len() < GROUPS,
+        "every group flagged: the corpus has no clean one"
+    );
 
     // Both templates: new → their own tests → build → hot-loaded by the running host.
     let scratch = tempfile::tempdir().expect("scratch");
@@ -236,7 +270,15 @@ async fn python_and_javascript_plugins_load_unchanged_and_audit_like_rust() {
         let dir = scratch.path().join(id);
         assert_ok(
             &simian(
-                &["plugin", "new", id, "--lang", lang, "--dir", dir.to_str().expect("utf-8")],
+                &[
+                    "plugin",
+                    "new",
+                    id,
+                    "--lang",
+                    lang,
+                    "--dir",
+                    dir.to_str().expect("utf-8"),
+                ],
                 None,
             ),
             &format!("plugin new --lang {lang}"),
@@ -245,23 +287,31 @@ async fn python_and_javascript_plugins_load_unchanged_and_audit_like_rust() {
         build(&dir, &env.plugins_dir().join(id));
     }
     for id in ["owner-py", "owner-js"] {
-        wait_for(&host, &format!("{id} flags every group without an owner tag"), || {
-            let rows = issues_of(&env, id);
-            rows.len() == GROUPS
-                && rows.iter().all(|r| r.1 == "missing-owner-tag" && r.3 == 1)
-        });
+        wait_for(
+            &host,
+            &format!("{id} flags every group without an owner tag"),
+            || {
+                let rows = issues_of(&env, id);
+                rows.len() == GROUPS && rows.iter().all(|r| r.1 == "missing-owner-tag" && r.3 == 1)
+            },
+        );
     }
 
     // Hot swap: version 0.2.0 of the Python template scores 7.
     let py = scratch.path().join("owner-py");
     let first_wasm = std::fs::read(env.plugins_dir().join("owner-py/owner-py.wasm")).expect("wasm");
-    let first_manifest =
-        std::fs::read_to_string(py.join("plugin.toml")).expect("manifest");
+    let first_manifest = std::fs::read_to_string(py.join("plugin.toml")).expect("manifest");
     let before = plugin_status(&env, "owner-py");
     let app = std::fs::read_to_string(py.join("app.py")).expect("app.py");
-    assert!(app.contains("DEFAULT_SCORE = 1\n"), "template changed: {app}");
-    std::fs::write(py.join("app.py"), app.replace("DEFAULT_SCORE = 1\n", "DEFAULT_SCORE = 7\n"))
-        .expect("edit app.py");
+    assert!(
+        app.contains("DEFAULT_SCORE = 1\n"),
+        "template changed: {app}"
+    );
+    std::fs::write(
+        py.join("app.py"),
+        app.replace("DEFAULT_SCORE = 1\n", "DEFAULT_SCORE = 7\n"),
+    )
+    .expect("edit app.py");
     std::fs::write(
         py.join("plugin.toml"),
         first_manifest.replacen("version = \"0.1.0\"", "version = \"0.2.0\"", 1),
@@ -284,10 +334,14 @@ async fn python_and_javascript_plugins_load_unchanged_and_audit_like_rust() {
     let dir = env.plugins_dir().join("owner-py");
     simian_tests::put(&dir.join("owner-py.wasm"), &first_wasm);
     simian_tests::put(&dir.join("plugin.toml"), first_manifest.as_bytes());
-    wait_for(&host, "owner-py 0.1.0 is back from the compile cache", || {
-        let s = plugin_status(&env, "owner-py");
-        s["version"] == "0.1.0" && s["from_cache"] == true
-    });
+    wait_for(
+        &host,
+        "owner-py 0.1.0 is back from the compile cache",
+        || {
+            let s = plugin_status(&env, "owner-py");
+            s["version"] == "0.1.0" && s["from_cache"] == true
+        },
+    );
     wait_for(&host, "owner-py 0.1.0 scores 1 again", || {
         issues_of(&env, "owner-py").iter().all(|r| r.3 == 1)
     });

@@ -17,7 +17,7 @@
  *    `wasi:http`), and write the component to FILE.
  *
  * The toolchain is an npm prefix holding the exact versions in `toolchain/package-lock.json`
- * beside this file (see BUILD-RECIPE.md). Exit status: 0 built, 1 failed (the reason on stderr),
+ * beside this file (see docs/plugins.md, "Python and JavaScript"). Exit status: 0 built, 1 failed (the reason on stderr),
  * 2 bad arguments.
  */
 
@@ -72,7 +72,7 @@ async function loadTool(toolchain, which) {
   try {
     manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8'));
   } catch {
-    throw new BuildError(`${name} is not installed in ${toolchain} (see BUILD-RECIPE.md: npm ci there)`);
+    throw new BuildError(`${name} is not installed in ${toolchain} (simian plugin build installs it: npm ci there)`);
   }
   if (manifest.version !== version) {
     throw new BuildError(`${toolchain} has ${name} ${manifest.version}; this SDK needs ${version}`);
