@@ -61,14 +61,30 @@ struct Setup {
 }
 
 async fn setup(wasm: &[u8]) -> Setup {
+    setup_plugin(RULE, wasm).await
+}
+
+const RULE: &str = "sg-internet-accessible";
+
+/// A plugin set holding the shipped plugin `id` (its plugin.toml) with `wasm` as its
+/// component, compiled cold: the data directory, and so the compile cache, is new.
+async fn setup_plugin(id: &str, wasm: &[u8]) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
-    let plugin_dir = dir.path().join("plugins/sg-internet-accessible");
+    let plugin_dir = dir.path().join("plugins").join(id);
     std::fs::create_dir_all(&plugin_dir).expect("mkdir");
-    std::fs::write(plugin_dir.join("sg-internet-accessible.wasm"), wasm).expect("write");
     let manifest = std::fs::read_to_string(
-        support::workspace().join("plugins/sg-internet-accessible/plugin.toml"),
+        support::workspace()
+            .join("plugins")
+            .join(id)
+            .join("plugin.toml"),
     )
     .expect("manifest");
+    let wasm_name = manifest
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|t| t.get("wasm").and_then(|w| w.as_str()).map(String::from))
+        .unwrap_or_else(|| format!("{id}.wasm"));
+    std::fs::write(plugin_dir.join(wasm_name), wasm).expect("write");
     std::fs::write(plugin_dir.join("plugin.toml"), manifest).expect("write");
     std::fs::write(
         dir.path().join("simian.toml"),
@@ -81,7 +97,7 @@ async fn setup(wasm: &[u8]) -> Setup {
     let set = simian::plugin::plugin_set(config, services).expect("set");
     set.scan().await;
     assert!(
-        set.get("sg-internet-accessible").is_some(),
+        set.get(id).is_some(),
         "plugin did not load: {:?}",
         set.statuses().await
     );
@@ -109,7 +125,7 @@ async fn wasm_per_item(s: &Setup, doc: &str, reps: usize, batch: usize) -> (Dura
     let item = Item::parse_document(doc, "bench").expect("item").remove(0);
     // The host converts each item to the contract's types per call, as the pipeline does.
     let wit: Vec<&Item> = (0..batch).map(|_| &item).collect();
-    let plugin = s.set.get("sg-internet-accessible").expect("plugin");
+    let plugin = s.set.snapshot().values().next().cloned().expect("plugin");
     let calls = (reps / batch).max(1);
     let mut issues = 0;
     let start = Instant::now();
@@ -218,6 +234,8 @@ async fn main() {
         );
     }
 
+    languages(&s, &small).await;
+
     println!("\n== throughput, 1 KB items, batches of 256");
     for tasks in [1usize, 2] {
         let n_per_task = 100_000usize;
@@ -288,4 +306,43 @@ async fn main() {
             .max()
             .map_or(0.0, |d| d.as_secs_f64() * 1e3)
     );
+}
+
+/// The example rule's Python and JavaScript ports, built with `simian plugin build` (the
+/// toolchains' defaults, against the shipped world): the host's first compile of each, as this
+/// (release) host does it, and their time per 1 KB item against the Rust rule's.
+async fn languages(rust: &Setup, doc: &str) {
+    println!("\n== the same rule in Python and JavaScript (componentize-py, componentize-js)");
+    let (rust_wasm, _) = wasm_per_item(rust, doc, 20_000, 256).await;
+    let (native, _) = native_per_item(doc, 20_000);
+    for id in ["sg-internet-accessible-py", "sg-internet-accessible-js"] {
+        let out = tempfile::tempdir().expect("tempdir");
+        let built = simian::cli::build_plugin(
+            &support::workspace().join("plugins").join(id),
+            Some(out.path().to_path_buf()),
+        )
+        .await;
+        if !matches!(built, Ok(code) if code == std::process::ExitCode::SUCCESS) {
+            println!("{id}: build failed: {built:?}");
+            continue;
+        }
+        let wasm = std::fs::read(out.path().join(format!("{id}.wasm"))).expect("component");
+        let s = setup_plugin(id, &wasm).await;
+        let plugin = s.set.get(id).expect("loaded");
+        assert!(
+            !plugin.from_cache,
+            "a fresh data directory has no compile cache"
+        );
+        let first_compile = plugin.load_time;
+        let (per_item, issues) = wasm_per_item(&s, doc, 2_000, 256).await;
+        println!(
+            "{id:>27}: {:5.1} MB, first compile + load {:6.2} s | per 1 KB item {:8.2} µs = {:5.1}x the Rust Wasm rule ({:.2} µs), {:5.1}x native  ({issues} issues/item)",
+            wasm.len() as f64 / 1e6,
+            first_compile.as_secs_f64(),
+            us(per_item),
+            us(per_item) / us(rust_wasm),
+            us(rust_wasm),
+            us(per_item) / us(native),
+        );
+    }
 }

@@ -156,8 +156,8 @@ class Auditor:
 
     def resource_policy_checks(self, issues, policies, same):
         self.check_internet_accessible(issues, policies)
-        self.check_friendly_cross_account(issues, policies, same)
-        self.check_thirdparty_cross_account(issues, policies, same)
+        self.check_cross_account(issues, policies, same, "FRIENDLY", "friendly-cross-account")
+        self.check_cross_account(issues, policies, same, "THIRDPARTY", "thirdparty-cross-account")
         self.check_unknown_cross_account(issues, policies, same)
         self.check_root_cross_account(issues, policies, same)
 
@@ -169,26 +169,17 @@ class Auditor:
                 issues.add("internet-accessible",
                            NOTES.format(entity=entity, actions=json.dumps(actions)))
 
-    def check_friendly_cross_account(self, issues, policies, same):
+    def check_cross_account(self, issues, policies, same, label, check):
+        """Security Monkey's check_friendly_cross_account and check_thirdparty_cross_account:
+        the same walk, flagging principals classified as `label`."""
         for policy in policies:
             for statement in policy.statements:
                 if statement.effect != "Allow":
                     continue
                 for who in statement.whos_allowed():
                     entity = Entity.from_tuple(who)
-                    if "FRIENDLY" in self.inspect_entity(issues, entity, same):
-                        issues.add("friendly-cross-account", NOTES.format(
-                            entity=entity, actions=json.dumps(list(statement.actions))))
-
-    def check_thirdparty_cross_account(self, issues, policies, same):
-        for policy in policies:
-            for statement in policy.statements:
-                if statement.effect != "Allow":
-                    continue
-                for who in statement.whos_allowed():
-                    entity = Entity.from_tuple(who)
-                    if "THIRDPARTY" in self.inspect_entity(issues, entity, same):
-                        issues.add("thirdparty-cross-account", NOTES.format(
+                    if label in self.inspect_entity(issues, entity, same):
+                        issues.add(check, NOTES.format(
                             entity=entity, actions=json.dumps(list(statement.actions))))
 
     def check_unknown_cross_account(self, issues, policies, same):
