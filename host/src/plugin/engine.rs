@@ -20,6 +20,9 @@ use super::manifest::PluginKind;
 
 /// How often the epoch advances; deadlines are counted in these ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Linear memory and async stack kept mapped between a slot's instances (see `new`).
+const KEEP_RESIDENT_MEMORY: usize = 4 << 20;
+const KEEP_RESIDENT_STACK: usize = 256 << 10;
 /// Frames captured in a trap's backtrace.
 pub const BACKTRACE_FRAMES: usize = 64;
 
@@ -84,7 +87,12 @@ impl PluginEngine {
             .max_memories_per_component(2)
             .max_core_instances_per_component(16)
             .max_tables_per_component(16)
-            .max_memory_size(opts.max_memory_bytes);
+            .max_memory_size(opts.max_memory_bytes)
+            // Every call gets a fresh instance. Without these, the memory and stack a call
+            // touched are given back to the kernel afterwards, and the next call page-faults
+            // them in again, zeroed; kept resident, they are reset with memset instead.
+            .linear_memory_keep_resident(KEEP_RESIDENT_MEMORY)
+            .async_stack_keep_resident(KEEP_RESIDENT_STACK);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| anyhow::anyhow!("wasmtime engine: {e}"))?;
 
