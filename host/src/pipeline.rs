@@ -14,7 +14,8 @@ use crate::audit::run_auditor;
 use crate::plugin::{PluginKind, PluginSet};
 use crate::services::items::ItemSource;
 use crate::store::{
-    AuditedBy, Change, ChangeKind, FoundIssue, IssueChange, Store, StoreError, Transition,
+    AuditedBy, Change, ChangeKind, FoundIssue, IssueChange, ItemFilter, Store, StoreError,
+    Transition,
 };
 
 /// Items re-audited between two progress updates (and held in memory at once).
@@ -142,8 +143,9 @@ pub async fn audit_items(
 }
 
 /// Re-audit every current item of a plugin's resource types with that plugin, e.g. after it
-/// was loaded or hot-swapped, so its results are current without waiting for a change. Each
-/// chunk's results are committed (and visible) before the next starts; `progress` follows.
+/// was loaded or hot-swapped, so its results are current without waiting for a change. Items
+/// go in pages: the next page is read and the last one recorded while the plugin judges this
+/// one, each page's results committed (and visible) in turn; `progress` follows.
 pub async fn reaudit_plugin(
     store: &Store,
     set: &PluginSet,
@@ -157,29 +159,34 @@ pub async fn reaudit_plugin(
     if plugin.kind() != PluginKind::Auditor {
         return Ok(PipelineSummary::default());
     }
-    let mut items = Vec::new();
-    for resource_type in &plugin.info.resource_types {
-        let filter = crate::store::ItemFilter {
-            resource_type: (resource_type != "*").then(|| resource_type.clone()),
+    let filters: Vec<ItemFilter> = plugin
+        .info
+        .resource_types
+        .iter()
+        .map(|t| ItemFilter {
+            resource_type: (t != "*").then(|| t.clone()),
             ..Default::default()
-        };
-        for stored in store.current_items(&filter).await? {
-            items.push((stored.id, stored.item));
-        }
+        })
+        .collect();
+    let mut total = 0;
+    for filter in &filters {
+        total += store.count_items(filter).await?;
     }
     if let Some(p) = progress {
         p.update(plugin_id, |p| {
             *p = ReauditProgress {
                 generation: plugin.generation,
-                total: items.len() as u64,
+                total,
                 started_ms: crate::store::now_ms(),
                 ..Default::default()
             }
         });
     }
+    // Pages are read one ahead of the plugin, on another thread.
+    let (pages, mut next_page) = tokio::sync::mpsc::channel(1);
+    let reader = tokio::spawn(read_pages(store.clone(), filters, pages));
     let mut summary = PipelineSummary::default();
-    for chunk in items.chunks(REAUDIT_CHUNK) {
-        let part = audit_items_with(store, set, chunk, batch_size, Some(plugin_id)).await?;
+    let mut tally = |part: PipelineSummary| {
         if let Some(p) = progress {
             p.update(plugin_id, |p| {
                 p.done += part.items_audited;
@@ -190,11 +197,58 @@ pub async fn reaudit_plugin(
             });
         }
         summary.add(part);
+    };
+    // The plugin judges one chunk while the store records the one before, on another thread:
+    // the store's work and the plugin's overlap instead of taking turns.
+    let mut recording: Option<tokio::task::JoinHandle<Result<PipelineSummary, StoreError>>> = None;
+    while let Some(page) = next_page.recv().await {
+        let chunk: Vec<(i64, crate::item::Item)> =
+            page?.into_iter().map(|s| (s.id, s.item)).collect();
+        let judged = judge(store, set, &chunk, batch_size, Some(plugin_id)).await;
+        if let Some(previous) = recording.take() {
+            tally(joined(previous).await?);
+        }
+        let store = store.clone();
+        recording = Some(tokio::spawn(async move {
+            record(&store, judged, batch_size).await
+        }));
     }
+    if let Some(last) = recording {
+        tally(joined(last).await?);
+    }
+    // The reader has sent its last page (or its error) by now.
+    let _ = reader.await;
     if let Some(p) = progress {
         p.update(plugin_id, |p| p.finished_ms = Some(crate::store::now_ms()));
     }
     Ok(summary)
+}
+
+type Page = Result<Vec<crate::store::StoredItem>, StoreError>;
+
+/// Send the current items `filters` select, page by page, until done, an error (sent too), or
+/// the receiver has gone.
+async fn read_pages(
+    store: Store,
+    filters: Vec<ItemFilter>,
+    pages: tokio::sync::mpsc::Sender<Page>,
+) {
+    for filter in filters {
+        if pages.is_closed() {
+            return;
+        }
+        store
+            .send_current_items(&filter, REAUDIT_CHUNK, &pages)
+            .await;
+    }
+}
+
+/// A recording task's result; a task that panicked or was cancelled is a store error.
+async fn joined(
+    task: tokio::task::JoinHandle<Result<PipelineSummary, StoreError>>,
+) -> Result<PipelineSummary, StoreError> {
+    task.await
+        .map_err(|e| StoreError::Task(format!("recording a re-audit failed: {e}")))?
 }
 
 async fn audit_items_with(
@@ -204,10 +258,31 @@ async fn audit_items_with(
     batch_size: usize,
     only: Option<&str>,
 ) -> Result<PipelineSummary, StoreError> {
+    let judged = judge(store, set, items, batch_size, only).await;
+    record(store, judged, batch_size).await
+}
+
+/// What the auditors found on a set of items, not yet recorded.
+struct Judged {
+    summary: PipelineSummary,
+    /// Per plugin: who judged, and the issues found per store item id.
+    audited: Vec<(AuditedBy, Vec<(i64, Vec<FoundIssue>)>)>,
+}
+
+/// Run the serving auditors (or only `only`) over `items`; failures and pauses are counted,
+/// and their items left out so their issues stay as they were.
+async fn judge(
+    store: &Store,
+    set: &PluginSet,
+    items: &[(i64, crate::item::Item)],
+    batch_size: usize,
+    only: Option<&str>,
+) -> Judged {
     let mut summary = PipelineSummary {
         items_audited: items.len() as u64,
         ..Default::default()
     };
+    let mut judged = Vec::new();
     let source: Arc<dyn ItemSource> = Arc::new(store.clone());
     let overrides = set.config();
     let snapshot = set.snapshot();
@@ -265,6 +340,25 @@ async fn audit_items_with(
                 .collect();
             audited.push((*item_id, found));
         }
+        judged.push((by, audited));
+    }
+    Judged {
+        summary,
+        audited: judged,
+    }
+}
+
+/// Record what was judged in the issue lifecycle, one transaction per batch.
+async fn record(
+    store: &Store,
+    judged: Judged,
+    batch_size: usize,
+) -> Result<PipelineSummary, StoreError> {
+    let Judged {
+        mut summary,
+        audited: judged,
+    } = judged;
+    for (by, audited) in judged {
         // One transaction per batch, not per item.
         for chunk in audited.chunks(batch_size.max(1)) {
             let batch: Vec<(i64, &[FoundIssue])> =

@@ -192,6 +192,54 @@ impl Store {
         rows.iter().map(stored_item).collect()
     }
 
+    /// Every current item `filter` selects, in id order, sent down `pages` `page` at a time as
+    /// the rows arrive: one query, read while the receiver works on the page before. Stops at
+    /// the first error (sent too) or when the receiver has gone.
+    pub async fn send_current_items(
+        &self,
+        filter: &ItemFilter,
+        page: usize,
+        pages: &tokio::sync::mpsc::Sender<Result<Vec<StoredItem>, StoreError>>,
+    ) {
+        use futures::TryStreamExt;
+        let (conditions, args) = filter.conditions(1, super::now_ms());
+        let sql = format!("{ITEM_SELECT}{conditions} ORDER BY i.id");
+        let query = bind_all(sqlx::query(AssertSqlSafe(sql)), args);
+        let mut rows = query.fetch(&self.pool);
+        let mut current = Vec::with_capacity(page);
+        loop {
+            let row = match rows.try_next().await {
+                Ok(row) => row,
+                Err(e) => {
+                    let _ = pages.send(Err(q("listing current items")(e))).await;
+                    return;
+                }
+            };
+            let Some(row) = row else { break };
+            match stored_item(&row) {
+                Ok(item) => current.push(item),
+                Err(e) => {
+                    let _ = pages.send(Err(e)).await;
+                    return;
+                }
+            }
+            if current.len() == page
+                && pages
+                    .send(Ok(std::mem::replace(
+                        &mut current,
+                        Vec::with_capacity(page),
+                    )))
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+        if !current.is_empty() {
+            let _ = pages.send(Ok(current)).await;
+        }
+    }
+
     /// The item with this ARN: the live one if any, else the most recently changed.
     pub async fn item_by_arn(&self, arn: &str) -> Result<Option<StoredItem>, StoreError> {
         let sql = format!(
@@ -356,9 +404,8 @@ pub(super) fn stored_item(r: &AnyRow) -> Result<StoredItem, StoreError> {
         what: format!("document of item {id}"),
         message,
     };
-    let value: Value = serde_json::from_str(&document).map_err(|e| corrupt(e.to_string()))?;
-    let item =
-        Item::from_envelope(&value).map_err(|e| corrupt(format!("{}: {}", e.field, e.message)))?;
+    let item = Item::from_document(&document)
+        .map_err(|e| corrupt(format!("{}: {}", e.field, e.message)))?;
     let deleted: i64 = r.try_get("deleted").map_err(q(what))?;
     Ok(StoredItem {
         id,

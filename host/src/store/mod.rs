@@ -95,6 +95,8 @@ pub enum StoreError {
     Corrupt { what: String, message: String },
     #[error("hashing the listing failed: {0}")]
     Worker(String),
+    #[error("{0}")]
+    Task(String),
 }
 
 /// Maps a database error to one that says which operation failed.

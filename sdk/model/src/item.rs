@@ -164,6 +164,66 @@ impl Item {
         })
     }
 
+    /// Read one envelope from its JSON text: `from_envelope` of the parsed text, in one pass
+    /// when the text is in the canonical form `to_envelope` writes (the store's documents). The
+    /// configuration's text is then taken as it is, instead of being parsed into a tree and
+    /// printed back, which costs more than the rest of reading an item.
+    pub fn from_document(text: &str) -> Result<Item, FieldError> {
+        if let Ok(item) = Self::from_canonical(text) {
+            return Ok(item);
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| FieldError::new("<item>", format!("not valid JSON: {e}")))?;
+        Item::from_envelope(&value)
+    }
+
+    /// The one-pass reading; any departure from the canonical form is an error, so the caller
+    /// falls back to the general reading (aliases, tag lists, null fields, …).
+    fn from_canonical(text: &str) -> Result<Item, serde_json::Error> {
+        use serde::de::Error as _;
+        use serde_json::value::RawValue;
+
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Canonical<'a> {
+            resource_type: String,
+            resource_id: String,
+            resource_name: String,
+            arn: String,
+            account_id: String,
+            aws_region: String,
+            configuration_item_capture_time: String,
+            #[serde(borrow)]
+            configuration: &'a RawValue,
+            #[serde(borrow)]
+            supplementary_configuration: &'a RawValue,
+            tags: std::collections::BTreeMap<String, String>,
+        }
+        let c: Canonical = serde_json::from_str(text)?;
+        let configuration = c.configuration.get();
+        // A string is JSON text carried as a string (`from_envelope` decodes and checks it);
+        // null is missing: both take the general reading.
+        if !(configuration.starts_with('{') || configuration.starts_with('[')) {
+            return Err(serde_json::Error::custom("configuration is not an object"));
+        }
+        let supplementary = c.supplementary_configuration.get();
+        if !supplementary.starts_with('{') {
+            return Err(serde_json::Error::custom("supplementary is not an object"));
+        }
+        Ok(Item {
+            resource_type: c.resource_type,
+            resource_id: c.resource_id,
+            resource_name: c.resource_name,
+            arn: c.arn,
+            account_id: c.account_id,
+            region: c.aws_region,
+            capture_time: c.configuration_item_capture_time,
+            configuration: configuration.to_string(),
+            supplementary_configuration: supplementary.to_string(),
+            tags: c.tags.into_iter().collect(),
+        })
+    }
+
     /// The envelope as JSON; `configuration` and `supplementaryConfiguration` as values (a
     /// text that is not JSON stays a string), `tags` as an object.
     pub fn to_envelope(&self) -> Value {
@@ -232,6 +292,78 @@ fn envelope_tags(tags: Option<&Value>) -> Result<Vec<(String, String)>, FieldErr
             })
             .collect(),
         Some(_) => Err(FieldError::new("tags", "must be an object")),
+    }
+}
+
+#[cfg(test)]
+mod document_tests {
+    use super::*;
+
+    fn item(configuration: &str, supplementary: &str, tags: &[(&str, &str)]) -> Item {
+        Item {
+            resource_type: "AWS::EC2::SecurityGroup".into(),
+            resource_id: "sg-1".into(),
+            resource_name: "web \"prod\" \u{e9}".into(),
+            arn: "arn:aws:ec2:us-east-1:111111111111:security-group/sg-1".into(),
+            account_id: "111111111111".into(),
+            region: "us-east-1".into(),
+            capture_time: "2026-11-30T00:00:00Z".into(),
+            configuration: configuration.into(),
+            supplementary_configuration: supplementary.into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The one-pass reading gives what parsing the document and reading the envelope gives.
+    #[test]
+    fn a_canonical_document_reads_as_its_envelope_does() {
+        let cases = [
+            item(
+                r#"{"b":[1,2.5,-3e-7],"a":{"x":"\n\u0001é\"q\""},"c":null}"#,
+                "{}",
+                &[],
+            ),
+            item(
+                "[1,2,3]",
+                r#"{"k":{"v":true}}"#,
+                &[("team", "ops"), ("a", "\u{1f600}")],
+            ),
+            // Not JSON: carried as a string, so the general reading applies.
+            item("not json", "{}", &[("owner", "")]),
+            item(r#""quoted""#, "{}", &[]),
+        ];
+        for original in cases {
+            let text = serde_json::to_string(&original.to_envelope()).expect("json");
+            let slow = Item::from_envelope(&serde_json::from_str(&text).expect("parse"));
+            let fast = Item::from_document(&text);
+            assert_eq!(fast, slow, "{text}");
+        }
+        // The one-pass reading really took the first two.
+        for original in [item(r#"{"a":1}"#, "{}", &[("t", "v")])] {
+            let text = serde_json::to_string(&original.to_envelope()).expect("json");
+            assert_eq!(Item::from_canonical(&text).expect("canonical"), original);
+        }
+    }
+
+    /// Anything else takes the general reading: aliases, tag lists, string configurations,
+    /// missing fields; and its errors.
+    #[test]
+    fn other_documents_read_as_their_envelope_does() {
+        let docs = [
+            r#"{"resourceType":"T","resourceId":"i","ARN":"arn:x","awsAccountId":"1","configuration":{"a":1},"tags":[{"key":"k","value":"v"}]}"#,
+            r#"{"resourceType":"T","resourceId":"i","accountId":"1","configuration":"{\"a\": 1}"}"#,
+            r#"{"resourceType":"T","resourceId":"i","accountId":"1","configuration":{"a":1},"supplementaryConfiguration":null,"tags":null}"#,
+            r#"{"resourceType":"T","resourceId":"i","accountId":"1"}"#,
+            r#"{"resourceType":"T","resourceId":"i","accountId":"1","configuration":"not json"}"#,
+        ];
+        for text in docs {
+            let slow = Item::from_envelope(&serde_json::from_str(text).expect("parse"));
+            assert_eq!(Item::from_document(text), slow, "{text}");
+        }
+        assert!(Item::from_document("{not json").is_err());
     }
 }
 
