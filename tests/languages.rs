@@ -38,7 +38,11 @@ fn group(n: usize) -> Item {
         let k = n * 7 + r * 3;
         let protocol = protocols[k % protocols.len()];
         let from = [22, 80, 443, 0, 1024, -1, 3389][k % 7];
-        let to = if k % 5 == 0 { from + 100 } else { from };
+        let to = if k.is_multiple_of(5) {
+            from + 100
+        } else {
+            from
+        };
         let mut perm = json!({
             "ipProtocol": protocol,
             "ipv4Ranges": (0..(k % 3)).map(|i| json!({"cidrIp": v4[(k + i) % v4.len()]})).collect::<Vec<_>>(),
@@ -50,7 +54,7 @@ fn group(n: usize) -> Item {
             perm["toPort"] = json!(to);
         }
         permissions.push(perm.clone());
-        if n % 9 == 0 {
+        if n.is_multiple_of(9) {
             // The same rule twice: one issue, not two.
             permissions.push(perm);
         }

@@ -262,11 +262,14 @@ async fn audit_items_with(
     record(store, judged, batch_size).await
 }
 
+/// The issues one plugin found, per store item id.
+type Findings = Vec<(i64, Vec<FoundIssue>)>;
+
 /// What the auditors found on a set of items, not yet recorded.
 struct Judged {
     summary: PipelineSummary,
-    /// Per plugin: who judged, and the issues found per store item id.
-    audited: Vec<(AuditedBy, Vec<(i64, Vec<FoundIssue>)>)>,
+    /// Per plugin: who judged, and what it found.
+    audited: Vec<(AuditedBy, Findings)>,
 }
 
 /// Run the serving auditors (or only `only`) over `items`; failures and pauses are counted,
@@ -314,7 +317,7 @@ async fn judge(
             version: plugin.info.version.clone(),
             generation: plugin.generation,
         };
-        let mut audited: Vec<(i64, Vec<FoundIssue>)> = Vec::with_capacity(selected.len());
+        let mut audited: Findings = Vec::with_capacity(selected.len());
         for ((item_id, item), outcome) in selected.iter().zip(outcomes) {
             let issues = match outcome {
                 Ok(issues) => issues,

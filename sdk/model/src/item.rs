@@ -341,11 +341,10 @@ mod document_tests {
             let fast = Item::from_document(&text);
             assert_eq!(fast, slow, "{text}");
         }
-        // The one-pass reading really took the first two.
-        for original in [item(r#"{"a":1}"#, "{}", &[("t", "v")])] {
-            let text = serde_json::to_string(&original.to_envelope()).expect("json");
-            assert_eq!(Item::from_canonical(&text).expect("canonical"), original);
-        }
+        // The one-pass reading really takes a canonical document.
+        let original = item(r#"{"a":1}"#, "{}", &[("t", "v")]);
+        let text = serde_json::to_string(&original.to_envelope()).expect("json");
+        assert_eq!(Item::from_canonical(&text).expect("canonical"), original);
     }
 
     /// Anything else takes the general reading: aliases, tag lists, string configurations,
