@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use simian::item::Item;
-use simian::store::{Listing, Scope, Store};
 use simian_tests::{
     Env, HISTORY_ACCOUNT, HostProcess, deploy_shipped, sg_arn, wait_until, workspace,
 };
@@ -76,26 +75,6 @@ fn group(n: usize) -> Item {
 }
 
 const GROUPS: usize = 120;
-
-async fn seed(env: &Env) {
-    let store = Store::open(&env.config().storage.url).await.expect("store");
-    let scope = Scope {
-        account_id: HISTORY_ACCOUNT.into(),
-        region: "us-east-1".into(),
-        resource_type: "AWS::EC2::SecurityGroup".into(),
-    };
-    let sweep = store.begin_sweep().await.expect("begin");
-    store
-        .apply_listing(
-            sweep,
-            &scope,
-            Listing::Complete((0..GROUPS).map(group).collect()),
-        )
-        .await
-        .expect("apply");
-    store.finish_sweep(sweep).await.expect("finish");
-    store.close().await;
-}
 
 fn simian(args: &[&str], cwd: Option<&Path>) -> Output {
     let mut cmd = Command::new(simian_tests::simian_bin());
@@ -214,7 +193,7 @@ fn run_template_tests(lang: &str, dir: &Path) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_and_javascript_plugins_load_unchanged_and_audit_like_rust() {
     let env = Env::new("");
-    seed(&env).await;
+    simian_tests::seed_groups(&env, (0..GROUPS).map(group).collect()).await;
     deploy_shipped(&env, RUST_RULE);
     // The shipped ports, built in place (the JS rule imports the SDK from the repository).
     for id in [PY_RULE, JS_RULE] {

@@ -9,11 +9,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use simian::item::Item;
-use simian::store::{Listing, Scope, Store};
 use simian_tests::pg::on_postgres;
-use simian_tests::{Env, HISTORY_ACCOUNT, deploy_shipped, put, sg_arn, sg_item, wait_until, wasm};
+use simian_tests::{Env, deploy_shipped, put, sg_arn, sg_item, wait_until, wasm};
 
-const ACCOUNT: &str = HISTORY_ACCOUNT;
 const RULE: &str = "sg-internet-accessible";
 
 fn sg(id: &str, port: i64, cidr: &str) -> Item {
@@ -160,29 +158,17 @@ async fn shadow_lifecycle(storage: Option<&str>) {
     } + &format!("[web]\nlisten = \"127.0.0.1:{web_port}\"\n");
     let env = Env::new(&config_text(&storage, "ok"));
     deploy_shipped(&env, RULE);
-    let store = Store::open(&env.config().storage.url).await.expect("store");
-    let scope = Scope {
-        account_id: ACCOUNT.into(),
-        region: "us-east-1".into(),
-        resource_type: "AWS::EC2::SecurityGroup".into(),
-    };
-    let sweep = store.begin_sweep().await.expect("begin");
-    store
-        .apply_listing(
-            sweep,
-            &scope,
-            Listing::Complete(vec![
-                sg("g-ssh", 22, "0.0.0.0/0"),      // live 10 → next 20: re-scored
-                sg("g-https", 443, "0.0.0.0/0"),   // live 10 → next accepts it: fixed
-                sg("g-private", 22, "10.0.0.0/8"), // live nothing → next 5: opened
-                sg("g-rdp", 3389, "0.0.0.0/0"),    // 10 both: unchanged
-                sg("g-clean", 443, "10.0.0.0/8"),  // nothing either way
-            ]),
-        )
-        .await
-        .expect("apply");
-    store.finish_sweep(sweep).await.expect("finish");
-    store.close().await;
+    simian_tests::seed_groups(
+        &env,
+        vec![
+            sg("g-ssh", 22, "0.0.0.0/0"),      // live 10 → next 20: re-scored
+            sg("g-https", 443, "0.0.0.0/0"),   // live 10 → next accepts it: fixed
+            sg("g-private", 22, "10.0.0.0/8"), // live nothing → next 5: opened
+            sg("g-rdp", 3389, "0.0.0.0/0"),    // 10 both: unchanged
+            sg("g-clean", 443, "10.0.0.0/8"),  // nothing either way
+        ],
+    )
+    .await;
 
     // The host re-audits the store with the live rule at start: three open issues.
     let host = env.start_host();

@@ -400,6 +400,25 @@ pub fn sg_manifest() -> String {
 /// The account the stored-history tests (replay, shadow) file their groups under.
 pub const HISTORY_ACCOUNT: &str = "123456789012";
 
+/// Record `groups` as one complete sweep of security groups in [`HISTORY_ACCOUNT`],
+/// us-east-1, in the store `env` is configured with.
+pub async fn seed_groups(env: &Env, groups: Vec<simian::item::Item>) {
+    use simian::store::{Listing, Scope, Store};
+    let store = Store::open(&env.config().storage.url).await.expect("store");
+    let scope = Scope {
+        account_id: HISTORY_ACCOUNT.into(),
+        region: "us-east-1".into(),
+        resource_type: "AWS::EC2::SecurityGroup".into(),
+    };
+    let sweep = store.begin_sweep().await.expect("begin");
+    store
+        .apply_listing(sweep, &scope, Listing::Complete(groups))
+        .await
+        .expect("apply");
+    store.finish_sweep(sweep).await.expect("finish");
+    store.close().await;
+}
+
 /// The ARN of security group `id` in [`HISTORY_ACCOUNT`], us-east-1.
 pub fn sg_arn(id: &str) -> String {
     format!("arn:aws:ec2:us-east-1:{HISTORY_ACCOUNT}:security-group/{id}")

@@ -26,9 +26,9 @@ from .log import Level
 class ComponentHost:
     """Host calls and record conversions over the generated modules (`wit_world.imports.*`).
 
-    `accounts` is None when the build's world leaves the interface out (plugin.toml does not
-    declare the capability): calls then raise `HostDenied`, as the host answers for a
-    capability it does not grant.
+    `accounts` is None when a component is built against a narrower world that leaves the
+    interface out (`simian plugin build` uses the whole `auditor` world, where the host answers
+    an undeclared capability with `denied`): calls then raise `HostDenied` all the same.
     """
 
     def __init__(
