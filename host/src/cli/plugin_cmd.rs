@@ -156,10 +156,14 @@ pub async fn build(crate_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<Exi
         let partial = out.join(format!(".{}.partial", manifest.wasm_file()));
         let started = std::time::Instant::now();
         plugin_lang::build(lang, crate_dir, &partial).await?;
-        let bytes = std::fs::read(&partial)
-            .with_context(|| format!("the build wrote no {}", partial.display()))?;
-        let _ = std::fs::remove_file(&partial);
-        return finish_build(&manifest_path, &manifest, &out, &bytes, started.elapsed()).await;
+        let size = std::fs::metadata(&partial)
+            .with_context(|| format!("the build wrote no {}", partial.display()))?
+            .len();
+        let wasm_out = out.join(manifest.wasm_file());
+        // The component first: a host that sees the new manifest then finds the matching code.
+        std::fs::rename(&partial, &wasm_out)
+            .with_context(|| format!("cannot write {}", wasm_out.display()))?;
+        return finish_build(&manifest_path, &out, &wasm_out, size, started.elapsed()).await;
     }
     let cargo_toml = std::fs::canonicalize(crate_dir.join("Cargo.toml"))
         .with_context(|| format!("{} has no Cargo.toml", crate_dir.display()))?;
@@ -223,29 +227,35 @@ pub async fn build(crate_dir: &Path, out: Option<PathBuf>) -> anyhow::Result<Exi
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let wasm =
         std::fs::read(&artifact).with_context(|| format!("cannot read {}", artifact.display()))?;
-    finish_build(&manifest_path, &manifest, &out, &wasm, started.elapsed()).await
-}
-
-/// Place the component, then its manifest, in `out`, and check what was placed.
-async fn finish_build(
-    manifest_path: &Path,
-    manifest: &Manifest,
-    out: &Path,
-    wasm: &[u8],
-    took: std::time::Duration,
-) -> anyhow::Result<ExitCode> {
     let wasm_out = out.join(manifest.wasm_file());
     // The component first: a host that sees the new manifest then finds the matching code.
-    place(&wasm_out, wasm)?;
+    place(&wasm_out, &wasm)?;
+    finish_build(
+        &manifest_path,
+        &out,
+        &wasm_out,
+        wasm.len() as u64,
+        started.elapsed(),
+    )
+    .await
+}
+
+/// With the component placed in `out`, place its manifest beside it and check what was placed.
+async fn finish_build(
+    manifest_path: &Path,
+    out: &Path,
+    wasm_out: &Path,
+    size: u64,
+    took: std::time::Duration,
+) -> anyhow::Result<ExitCode> {
     let manifest_text = std::fs::read(manifest_path)?;
     place(&out.join(MANIFEST_FILE), &manifest_text)?;
     println!(
-        "built {} ({} bytes in {:.1} s)",
+        "built {} ({size} bytes in {:.1} s)",
         wasm_out.display(),
-        wasm.len(),
         took.as_secs_f64()
     );
-    check(&wasm_out, Format::Table).await
+    check(wasm_out, Format::Table).await
 }
 
 #[derive(Serialize)]

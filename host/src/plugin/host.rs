@@ -180,25 +180,29 @@ impl HostState {
             .map_err(|pause| HostError::Denied(pause.to_string()))
     }
 
-    /// The denial names what is missing and who adds it: the author declares, the operator
-    /// grants.
     fn require(&self, cap: Capability) -> Result<(), HostError> {
-        let id = &self.plugin.id;
-        if self.plugin.undeclared.contains(&cap) {
-            return Err(HostError::Denied(format!(
-                "capability `{cap}` is not declared by plugin `{id}`: declare it under [capabilities] in its plugin.toml ({}) and have the operator grant it in simian.toml ({})",
-                cap.declare_hint(),
-                cap.grant_hint(id)
-            )));
-        }
         if self.plugin.grants.has(cap) {
             Ok(())
         } else {
-            Err(HostError::Denied(format!(
+            Err(self.denial(cap))
+        }
+    }
+
+    /// Why `cap` is refused, naming who adds it: the author declares, the operator grants.
+    fn denial(&self, cap: Capability) -> HostError {
+        let id = &self.plugin.id;
+        HostError::Denied(if self.plugin.undeclared.contains(&cap) {
+            format!(
+                "capability `{cap}` is not declared by plugin `{id}`: declare it under [capabilities] in its plugin.toml ({}) and have the operator grant it in simian.toml ({})",
+                cap.declare_hint(),
+                cap.grant_hint(id)
+            )
+        } else {
+            format!(
                 "capability `{cap}` is not granted to plugin `{id}`; to grant it add to simian.toml: {}",
                 cap.grant_hint(id)
-            )))
-        }
+            )
+        })
     }
 
     /// `log`: one record, within the call's budget, escaped.
@@ -336,13 +340,9 @@ impl HostState {
         &mut self,
         req: egress::HttpRequest,
     ) -> Result<egress::HttpResponse, HostError> {
-        self.require(Capability::Http)?;
         let plugin = self.plugin.clone();
         let Some(scope) = &plugin.grants.http else {
-            return Err(HostError::Denied(format!(
-                "capability `http` is not granted to plugin `{}`",
-                plugin.id
-            )));
+            return Err(self.denial(Capability::Http));
         };
         self.take(HostCall::Http)?;
         let result = egress::send(scope, &plugin.services.http, req).await;
